@@ -1,0 +1,34 @@
+"""Shared test configuration: hypothesis profiles and the `dot` marker."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+# deadline=None: timings on a loaded 2-core machine vary too much to be a test.
+settings.register_profile(
+    "default", deadline=None, max_examples=100, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile(
+    "ci",
+    deadline=None,
+    max_examples=100,
+    suppress_health_check=[HealthCheck.too_slow],
+    print_blob=True,
+)
+settings.load_profile("ci" if os.environ.get("CI") else "default")
+
+HAVE_DOT = shutil.which("dot") is not None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Skip tests marked ``dot`` when the Graphviz program is missing (CI installs it)."""
+    if HAVE_DOT:
+        return
+    skip = pytest.mark.skip(reason="the Graphviz `dot` program is not installed")
+    for item in items:
+        if "dot" in item.keywords:
+            item.add_marker(skip)
