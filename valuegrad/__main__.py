@@ -1,0 +1,5 @@
+"""``python -m valuegrad`` runs the command-line interface."""
+
+from valuegrad.cli import main
+
+raise SystemExit(main())

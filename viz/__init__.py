@@ -1,0 +1,1 @@
+"""viz: drawings of computation graphs and networks, and plots of training."""
