@@ -12,6 +12,7 @@ derivative, in :mod:`autograd.ops`.
 (-12.0, -4.0, -4.0, 3.0)
 """
 
+from autograd.compile import DataDependentGraphError, Program, compile
 from autograd.gradcheck import GradcheckReport, GradcheckRow, gradcheck
 from autograd.graph import backward, grad, toposort
 from autograd.ops import PRIMITIVES, Primitive
@@ -26,11 +27,14 @@ from autograd.value import (
 
 __all__ = [
     "PRIMITIVES",
+    "DataDependentGraphError",
     "GradcheckReport",
     "GradcheckRow",
     "Primitive",
+    "Program",
     "Value",
     "backward",
+    "compile",
     "current_scope",
     "enable_grad",
     "grad",

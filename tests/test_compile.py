@@ -1,0 +1,199 @@
+"""The compiled engine replays the eager graph: same values, same gradients."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+from autograd import Value, compile
+from autograd.compile import DataDependentGraphError, Program
+from tests.strategies import is_well_conditioned, programs
+
+
+@st.composite
+def batched_programs(draw: st.DrawFn):  # type: ignore[no-untyped-def]
+    """A random program, a split of its leaves into parameters and per-sample inputs,
+    the parameters' values, and a batch of input rows (every sample well conditioned)."""
+    program, point = draw(programs())
+    n_params = draw(st.integers(0, program.n_inputs - 1))
+    batch = draw(st.integers(1, 5))
+    rows = [point[n_params:]]
+    for _ in range(batch - 1):
+        rows.append(
+            draw(st.lists(st.floats(-2.0, 2.0), min_size=len(rows[0]), max_size=len(rows[0])))
+        )
+    for row in rows:
+        assume(is_well_conditioned(program, point[:n_params] + row))
+    return program, point[:n_params], rows
+
+
+def close(a: np.ndarray, b: np.ndarray) -> bool:
+    # Same formulas in the same order: only numpy's and libm's transcendental functions
+    # (an ulp apart) and the order of summing over the batch can differ.
+    return bool(np.allclose(a, b, rtol=1e-12, atol=1e-12))
+
+
+@given(batched_programs())
+def test_compiled_matches_eager_on_random_graphs(case) -> None:  # type: ignore[no-untyped-def]
+    program, param_values, rows = case
+    params = [Value(v, f"p{i}") for i, v in enumerate(param_values)]
+    prog = compile(lambda *xs: program.build(params + list(xs)), rows, params, check=1)
+
+    # Eager: one graph per sample, parameter gradients accumulate over the batch.
+    values, input_grads = [], []
+    for row in rows:
+        xs = [Value(v) for v in row]
+        out = program.build(params + xs)
+        out.backward()
+        values.append(out.data)
+        input_grads.append([x.grad for x in xs])
+    outputs, grads, in_grads = prog.value_and_grad(rows, reduction="sum", input_grads=True)
+    assert close(outputs[:, 0], np.array(values))
+    assert close(grads, np.array([p.grad for p in params]))
+    assert close(in_grads, np.array(input_grads).reshape(in_grads.shape))
+
+
+@given(batched_programs())
+def test_batch_gradient_is_the_sum_of_per_sample_gradients(case) -> None:  # type: ignore[no-untyped-def]
+    program, param_values, rows = case
+    params = [Value(v) for v in param_values]
+    prog = compile(lambda *xs: program.build(params + list(xs)), rows, params, check=1)
+    _, total = prog.value_and_grad(rows, reduction="sum")
+    per_sample = sum(prog.value_and_grad([row], reduction="sum")[1] for row in rows)
+    assert close(total, per_sample)
+    _, mean = prog.value_and_grad(rows, reduction="mean")
+    assert close(mean * len(rows), total)
+
+
+def small_net(params: list[Value]):  # type: ignore[no-untyped-def]
+    """A 2-3-1 tanh network with a squared loss on (x0, x1, target)."""
+    w = params
+
+    def fn(x0: Value, x1: Value, t: Value) -> Value:
+        h = [(x0 * w[3 * j] + x1 * w[3 * j + 1] + w[3 * j + 2]).tanh() for j in range(3)]
+        out = h[0] * w[9] + h[1] * w[10] + h[2] * w[11] + w[12]
+        return 0.5 * (out - t) ** 2
+
+    return fn
+
+
+def test_backward_accumulates_like_eager() -> None:
+    rng = np.random.default_rng(0)
+    params = [Value(float(v)) for v in rng.normal(size=13)]
+    fn = small_net(params)
+    X = np.column_stack([rng.normal(size=(8, 2)), rng.normal(size=8)])
+    prog = compile(fn, X, params)
+    loss = prog.backward(X)
+    compiled = [p.grad for p in params]
+    for p in params:
+        p.grad = 0.0
+    total = None
+    for row in X:
+        out = fn(*[Value(float(v)) for v in row])
+        total = out if total is None else total + out
+    mean = total / len(X)
+    mean.backward()
+    assert loss == pytest.approx(mean.data, rel=1e-14)
+    assert compiled == pytest.approx([p.grad for p in params], rel=1e-12, abs=1e-15)
+    # a second call accumulates, as backward does
+    prog.backward(X)
+    assert [p.grad for p in params] == pytest.approx([2 * g for g in compiled], rel=1e-12)
+
+
+def test_parameters_are_read_at_every_call() -> None:
+    w = Value(2.0)
+    prog = compile(lambda x: x * w, [[1.0], [3.0]], [w])
+    assert prog.forward([[1.0], [3.0]]).tolist() == [[2.0], [6.0]]
+    w.data = -1.0
+    assert prog.forward([[1.0], [3.0]]).tolist() == [[-1.0], [-3.0]]
+    assert prog.forward([5.0]).tolist() == [-5.0]  # a single sample
+
+
+def test_several_outputs() -> None:
+    prog = compile(lambda a, b: [a + b, a * b, a.exp()], [[1.0, 2.0], [0.5, -1.0]])
+    out = prog.forward([[1.0, 2.0], [0.5, -1.0]])
+    assert out.shape == (2, 3)
+    assert out[1].tolist() == pytest.approx([-0.5, -0.5, np.exp(0.5)], rel=1e-15)
+
+
+def test_fused_sums_add_in_the_eager_order() -> None:
+    # Terms of wildly different magnitudes: any other order would round differently.
+    terms = [1e16, 1.0, -1e16, 3.0, 1e-3, 7.0]
+    ws = [Value(t) for t in terms]
+
+    def fn(x: Value) -> Value:
+        acc = ws[0] * x
+        for w in ws[1:]:
+            acc = acc + w * x
+        return acc
+
+    prog = compile(fn, [[1.0], [0.5]], ws)
+    assert prog.num_groups < len(terms)  # the chain of additions became one sum
+    for x in (1.0, 0.5):
+        assert prog.forward([x])[0] == fn(Value(x)).data
+
+
+def test_data_dependent_branch_is_refused() -> None:
+    def fn(x: Value) -> Value:
+        return x * 2 if x.data > 0 else x + 1
+
+    with pytest.raises(DataDependentGraphError, match="depends on the input data"):
+        compile(fn, [[1.0], [-1.0], [2.0]])
+
+
+def test_data_dependent_constant_is_refused() -> None:
+    with pytest.raises(DataDependentGraphError, match="constant computed from the data"):
+        compile(lambda x: x * x.data, [[1.0], [2.0]])
+
+
+def test_same_structure_on_the_examples_is_accepted() -> None:
+    prog = compile(lambda x: x.relu() * 3, [[1.0], [-1.0]])
+    assert prog.forward([[2.0], [-2.0]]).tolist() == [[6.0], [0.0]]
+
+
+@pytest.mark.parametrize(
+    ("fn", "x", "error", "message"),
+    [
+        (lambda x: x.log(), -1.0, ValueError, r"log\(-1\.0\)"),
+        (lambda x: 1.0 / x, 0.0, ZeroDivisionError, "division by zero"),
+        (lambda x: x**0.5, -4.0, ValueError, "not a real number"),
+        (lambda x: x.exp(), 800.0, OverflowError, "exp"),
+        (lambda x: x * 1e200 * 1e100, 1e10, OverflowError, "overflows"),
+    ],
+)
+def test_domain_errors_match_the_eager_engine(fn, x, error, message) -> None:  # type: ignore[no-untyped-def]
+    prog = compile(fn, [[2.0]])
+    with pytest.raises(error, match=message):
+        prog.forward([[2.0], [x]])
+    with pytest.raises(error):
+        fn(Value(x))
+
+
+def test_bad_arguments() -> None:
+    w = Value(1.0)
+    prog = compile(lambda a, b: a * b * w, [[1.0, 2.0]], [w])
+    with pytest.raises(ValueError, match=r"shape \(batch, 2\)"):
+        prog.forward([[1.0, 2.0, 3.0]])
+    with pytest.raises(ValueError, match="nan or inf"):
+        prog.forward([[1.0, float("nan")]])
+    with pytest.raises(ValueError, match="empty"):
+        prog.forward(np.zeros((0, 2)))
+    with pytest.raises(ValueError, match="reduction"):
+        prog.value_and_grad([[1.0, 2.0]], reduction="max")
+    with pytest.raises(ValueError, match="output"):
+        prog.value_and_grad([[1.0, 2.0]], output=3)
+    with pytest.raises(ValueError, match="non-empty 2-D"):
+        compile(lambda a: a, [])
+    with pytest.raises(TypeError, match="must return a Value"):
+        compile(lambda a: 3.0, [[1.0]])  # type: ignore[arg-type, return-value]
+    with pytest.raises(ValueError, match="leaf"):
+        Program(w * 2, [w * 3])
+    with pytest.raises(ValueError, match="both an input and a parameter"):
+        Program(w * 2, [w], [w])
+
+
+def test_repr_counts_nodes_and_groups() -> None:
+    prog = compile(lambda a, b: (a * b + a).tanh(), [[1.0, 2.0]])
+    assert repr(prog) == "Program(inputs=2, outputs=1, params=0, nodes=5, groups=3, depth=3)"
