@@ -34,6 +34,7 @@ __all__ = [
     "DIV",
     "EXP",
     "LOG",
+    "LOGADDEXP",
     "MUL",
     "NEG",
     "POW",
@@ -45,6 +46,7 @@ __all__ = [
     "SUB",
     "TANH",
     "Primitive",
+    "logaddexp",
     "pow_const",
     "relu",
     "sigmoid",
@@ -94,6 +96,17 @@ def relu(x: float) -> float:
 def step(x: float) -> float:
     """Binary step: 1 for x >= 0, else 0 (the lecture's activation chart)."""
     return 1.0 if x >= 0.0 else 0.0
+
+
+_LN2 = math.log(2.0)
+
+
+def logaddexp(x: float, y: float) -> float:
+    """log(e^x + e^y), computed as max + log1p(e^-|x-y|) so it never overflows."""
+    if x == y:
+        return x + _LN2
+    d = x - y
+    return x + math.log1p(math.exp(-d)) if d > 0.0 else y + math.log1p(math.exp(d))
 
 
 def _exp(x: float) -> float:
@@ -205,6 +218,11 @@ def _pow_exponent_partial(x: Any, out: Any) -> Any:
     )
 
 
+def _logaddexp_partials(x: Any, y: Any, out: Any) -> tuple:
+    """d/dx log(e^x + e^y) = e^x / (e^x + e^y) = sigmoid(x - y); likewise for y."""
+    return (_any_sigmoid(x - y), _any_sigmoid(y - x))
+
+
 # --------------------------------------------------------------------------- #
 # The table.                                                                    #
 # Each rule: deriv(*inputs, out) -> one local partial d(out)/d(input) per input. #
@@ -238,6 +256,10 @@ RELU = Primitive("relu", 1, relu, _np_relu, lambda x, out: (_positive(x),), "max
 # d softplus / dx = sigmoid(x)
 SOFTPLUS = Primitive(
     "softplus", 1, softplus, _np_softplus, lambda x, out: (_any_sigmoid(x),), "log(1+exp(x))"
+)
+# log(e^x + e^y): a softmax's normaliser, two terms at a time (no overflow, no max shift)
+LOGADDEXP = Primitive(
+    "logaddexp", 2, logaddexp, np.logaddexp, _logaddexp_partials, "log(exp(x) + exp(y))"
 )
 # The binary step is flat on both sides of its jump: derivative 0 (as the lecture says).
 STEP = Primitive("step", 1, step, _np_step, lambda x, out: (0.0,), "1 if x >= 0 else 0")
@@ -281,5 +303,6 @@ PRIMITIVES: tuple[Primitive, ...] = (
     RELU,
     SOFTPLUS,
     STEP,
+    LOGADDEXP,
 )
 """The fixed primitives; ``pow_const(n)`` adds one per constant exponent."""

@@ -193,6 +193,10 @@ class Value:
         """log(1 + e ** self), finite for any input."""
         return _unary(ops.SOFTPLUS, self)
 
+    def logaddexp(self, other: Value | Number) -> Value:
+        """log(e ** self + e ** other), finite for any inputs (a stable softmax normaliser)."""
+        return _binary(ops.LOGADDEXP, self, other)
+
     def step(self) -> Value:
         """Binary step: 1 if self >= 0 else 0; derivative 0."""
         return _unary(ops.STEP, self)

@@ -66,6 +66,9 @@ PRIMITIVE_CASES: list[Case] = [
     Case("relu", lambda a: a.relu(), _t(off_zero())),
     Case("softplus", lambda a: a.softplus(), _t(st.floats(-30.0, 30.0))),
     Case("step", lambda a: a.step(), _t(off_zero())),
+    Case(
+        "logaddexp", lambda a, b: a.logaddexp(b), _t(st.floats(-30.0, 30.0), st.floats(-30.0, 30.0))
+    ),
 ]
 
 
@@ -98,6 +101,7 @@ TEMPLATES: list[tuple[str, int, Callable[..., Value]]] = [
     ("(1+a^2)^0.5", 1, lambda a, b, c: (1 + a * a) ** 0.5),
     ("(1+a^2)^tanh(b)", 2, lambda a, b, c: (1 + a * a) ** b.tanh()),
     ("2^tanh(a)", 1, lambda a, b, c: 2.0 ** a.tanh()),
+    ("logaddexp(a,b)", 2, lambda a, b, c: a.logaddexp(b)),
 ]
 
 MAX_MAGNITUDE = 1e4  # keep values (and finite-difference rounding) moderate

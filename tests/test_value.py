@@ -139,6 +139,23 @@ class TestActivations:
         out.backward()
         assert math.isfinite(out.data) and math.isfinite(v.grad)
 
+    def test_logaddexp_is_exact_and_stable(self) -> None:
+        assert Value(1.0).logaddexp(2.0).data == pytest.approx(
+            math.log(math.e + math.e**2), rel=1e-15
+        )
+        assert Value(3.0).logaddexp(Value(3.0)).data == pytest.approx(
+            3.0 + math.log(2.0), rel=1e-15
+        )
+        assert Value(1e4).logaddexp(-1e4).data == 1e4
+        a, b = Value(-1e4), Value(-1e4 + 1.0)
+        out = a.logaddexp(b)
+        out.backward()
+        assert out.data == pytest.approx(-1e4 + 1.0 + math.log1p(math.exp(-1.0)), rel=1e-15)
+        # the partials are the softmax weights
+        assert (a.grad, b.grad) == pytest.approx(
+            (1 / (1 + math.e), math.e / (1 + math.e)), rel=1e-14
+        )
+
     def test_saturated_limits(self) -> None:
         assert Value(1e4).sigmoid().data == 1.0
         assert Value(-1e4).sigmoid().data == 0.0
