@@ -1,1 +1,68 @@
-"""nn: neurons, layers and MLPs built from ``autograd.Value``, with losses and optimizers."""
+"""nn: neurons, layers and MLPs built from ``autograd.Value``, with losses and optimizers.
+
+A small library after ``torch.nn``: ``Module`` (named parameters, ``zero_grad``, a
+readable ``repr``), ``Neuron``, ``Layer``, ``MLP``; the losses of the lecture in
+``nn.losses``; ``nn.optim.SGD`` and ``nn.optim.Adam``; two-class data sets in
+``nn.data``; ``train`` for full-batch and stochastic gradient descent; ``save`` and
+``load`` for models as JSON.
+
+>>> from nn import MLP
+>>> net = MLP(2, [4, 6, 6, 4, 2], seed=0)  # the lecture's second network
+>>> len(net.parameters())
+122
+"""
+
+from nn import data, losses, optim
+from nn.activations import ACTIVATIONS, Activation, get_activation
+from nn.layers import INITS, MLP, Layer, Neuron, init_weights
+from nn.losses import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    mse,
+    squared_error,
+)
+from nn.module import Module
+from nn.optim import SGD, Adam, Optimizer
+from nn.serialize import load, save
+from nn.train import (
+    History,
+    TrainingDivergedError,
+    accuracy,
+    evaluate,
+    predict,
+    predict_proba,
+    train,
+)
+
+__all__ = [
+    "ACTIVATIONS",
+    "INITS",
+    "MLP",
+    "SGD",
+    "Activation",
+    "Adam",
+    "History",
+    "Layer",
+    "Module",
+    "Neuron",
+    "Optimizer",
+    "TrainingDivergedError",
+    "accuracy",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "cross_entropy",
+    "data",
+    "evaluate",
+    "get_activation",
+    "init_weights",
+    "load",
+    "losses",
+    "mse",
+    "optim",
+    "predict",
+    "predict_proba",
+    "save",
+    "squared_error",
+    "train",
+]

@@ -1,0 +1,166 @@
+"""Two-class data sets in the plane, and a seeded train/test split (numpy).
+
+Every generator has the signature ``(n, noise, seed) -> (X, y)`` with ``X`` a float64
+array of shape (n, 2) and ``y`` an int64 array of n labels in {0, 1}; class 0 has
+``n // 2`` points and class 1 has ``n - n // 2``, and the rows are shuffled (as
+scikit-learn's ``make_moons`` and ``make_circles`` do). ``noise`` is the standard
+deviation of Gaussian noise added to each coordinate. The same seed gives the same
+points; randomness comes only from ``numpy.random.default_rng(seed)``.
+
+The shapes follow scikit-learn (moons, circles) and the TensorFlow Playground (xor,
+gaussians, spiral), at a scale of about [-1.5, 2.5] x [-1, 1.5].
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Callable
+
+import numpy as np
+
+__all__ = [
+    "DATASETS",
+    "circles",
+    "gaussians",
+    "load",
+    "moons",
+    "spiral",
+    "train_test_split",
+    "xor",
+]
+
+Dataset = tuple[np.ndarray, np.ndarray]
+
+
+def _check(n: object, noise: object, seed: object) -> tuple[int, float, np.random.Generator]:
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n <= 0:
+        raise ValueError(f"n (the number of points) must be a positive integer, got {n!r}")
+    if (
+        isinstance(noise, bool)
+        or not isinstance(noise, numbers.Real)
+        or not math.isfinite(noise)
+        or noise < 0
+    ):
+        raise ValueError(f"noise must be a finite number >= 0, got {noise!r}")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral)):
+        raise ValueError(f"seed must be an integer or None, got {seed!r}")
+    if seed is not None and seed < 0:
+        raise ValueError(f"seed must be >= 0, got {seed!r}")
+    return int(n), float(noise), np.random.default_rng(seed)
+
+
+def _finish(
+    class0: np.ndarray, class1: np.ndarray, noise: float, rng: np.random.Generator
+) -> Dataset:
+    """Stack the two classes, add the noise and shuffle the rows."""
+    X = np.concatenate([class0, class1]).astype(np.float64).reshape(-1, 2)
+    y = np.concatenate([np.zeros(len(class0), np.int64), np.ones(len(class1), np.int64)])
+    if noise > 0:
+        X = X + rng.normal(0.0, noise, size=X.shape)
+    order = rng.permutation(len(y))
+    return X[order], y[order]
+
+
+def moons(n: int = 200, noise: float = 0.1, seed: int | None = 0) -> Dataset:
+    """Two interleaving half circles (scikit-learn's make_moons): class 0 on top."""
+    n, noise, rng = _check(n, noise, seed)
+    n0, n1 = n // 2, n - n // 2
+    t0, t1 = np.linspace(0, math.pi, n0), np.linspace(0, math.pi, n1)
+    upper = np.column_stack([np.cos(t0), np.sin(t0)])  # centred at (0, 0)
+    lower = np.column_stack([1 - np.cos(t1), 0.5 - np.sin(t1)])  # centred at (1, 0.5)
+    return _finish(upper, lower, noise, rng)
+
+
+def circles(n: int = 200, noise: float = 0.1, seed: int | None = 0, factor: float = 0.5) -> Dataset:
+    """A circle of radius ``factor`` (class 1) inside a unit circle (class 0), as make_circles."""
+    n, noise, rng = _check(n, noise, seed)
+    if not 0 < factor < 1:
+        raise ValueError(f"factor (the inner radius) must be in (0, 1), got {factor!r}")
+    n0, n1 = n // 2, n - n // 2
+    t0 = np.linspace(0, 2 * math.pi, n0, endpoint=False)
+    t1 = np.linspace(0, 2 * math.pi, n1, endpoint=False)
+    outer = np.column_stack([np.cos(t0), np.sin(t0)])
+    inner = factor * np.column_stack([np.cos(t1), np.sin(t1)])
+    return _finish(outer, inner, noise, rng)
+
+
+def xor(n: int = 200, noise: float = 0.1, seed: int | None = 0) -> Dataset:
+    """Points in [-1, 1]^2 off the axes; class 1 where x*y > 0 (quadrants 1 and 3)."""
+    n, noise, rng = _check(n, noise, seed)
+    n0, n1 = n // 2, n - n // 2
+
+    def quadrant_points(m: int, same_sign: bool) -> np.ndarray:
+        # |coordinates| in [0.1, 1] keep a margin around the axes (the Playground's padding)
+        mag = rng.uniform(0.1, 1.0, size=(m, 2))
+        sx = rng.choice([-1.0, 1.0], size=m)
+        sy = sx if same_sign else -sx
+        return mag * np.column_stack([sx, sy])
+
+    return _finish(quadrant_points(n0, False), quadrant_points(n1, True), noise, rng)
+
+
+def gaussians(n: int = 200, noise: float = 0.1, seed: int | None = 0) -> Dataset:
+    """Two round Gaussian blobs (std 0.35, plus the noise): class 0 at (-1, -1), 1 at (1, 1)."""
+    n, noise, rng = _check(n, noise, seed)
+    n0, n1 = n // 2, n - n // 2
+    blob0 = rng.normal((-1.0, -1.0), 0.35, size=(n0, 2))
+    blob1 = rng.normal((1.0, 1.0), 0.35, size=(n1, 2))
+    return _finish(blob0, blob1, noise, rng)
+
+
+def spiral(n: int = 200, noise: float = 0.1, seed: int | None = 0) -> Dataset:
+    """Two interleaved spiral arms of 1.75 turns each (the Playground's spiral)."""
+    n, noise, rng = _check(n, noise, seed)
+
+    def arm(m: int, delta: float) -> np.ndarray:
+        r = np.arange(m) / max(m, 1)  # radius grows from 0 to 1 along the arm
+        t = 1.75 * 2 * math.pi * r + delta
+        return np.column_stack([r * np.sin(t), r * np.cos(t)])
+
+    return _finish(arm(n // 2, 0.0), arm(n - n // 2, math.pi), noise, rng)
+
+
+DATASETS: dict[str, Callable[..., Dataset]] = {
+    "moons": moons,
+    "circles": circles,
+    "xor": xor,
+    "gaussians": gaussians,
+    "spiral": spiral,
+}
+"""The data sets by name."""
+
+
+def load(name: str, n: int = 200, noise: float = 0.1, seed: int | None = 0) -> Dataset:
+    """The data set called ``name`` (see ``DATASETS``) with n points."""
+    try:
+        make = DATASETS[name]
+    except (KeyError, TypeError):
+        raise ValueError(
+            f"unknown data set {name!r}: choose one of {', '.join(DATASETS)}"
+        ) from None
+    return make(n, noise, seed)
+
+
+def train_test_split(
+    X: np.ndarray, y: np.ndarray, test_fraction: float = 0.25, seed: int | None = 0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(X_train, X_test, y_train, y_test): a seeded random split, ceil(fraction * n) to test."""
+    X, y = np.asarray(X), np.asarray(y)
+    if X.ndim < 1 or y.ndim != 1 or len(X) != len(y):
+        raise ValueError(
+            f"X and y must have one row per sample: got X of shape {X.shape}, y of {y.shape}"
+        )
+    if (
+        isinstance(test_fraction, bool)
+        or not isinstance(test_fraction, numbers.Real)
+        or not 0 < test_fraction < 1
+    ):
+        raise ValueError(f"test_fraction must be in (0, 1), got {test_fraction!r}")
+    n = len(y)
+    n_test = math.ceil(test_fraction * n)
+    if n_test >= n:
+        raise ValueError(f"test_fraction={test_fraction!r} of {n} samples leaves no training data")
+    order = np.random.default_rng(seed).permutation(n)
+    test, train = order[:n_test], order[n_test:]
+    return X[train], X[test], y[train], y[test]

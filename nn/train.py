@@ -1,0 +1,527 @@
+"""Training loops: full-batch and stochastic (mini-batch) gradient descent, with a history.
+
+The lecture trains its second network two ways:
+
+* ``mode="batch"``: full-batch gradient descent -- every epoch is one update, on the
+  mean loss over all training samples;
+* ``mode="stochastic"``: every epoch reshuffles the samples (with a seeded generator)
+  and makes one update per mini-batch of ``batch_size`` samples (the last batch may be
+  smaller), on that batch's mean loss: ceil(n / batch_size) updates per epoch.
+
+The work for one batch -- forward, mean loss, backward into every ``p.grad`` -- is done by
+an *engine*, picked by name:
+
+* ``"eager"``: one scalar graph per sample, built and backpropagated by ``autograd`` (the
+  graph ``viz`` draws);
+* ``"compiled"``: the per-sample loss graph is recorded once and replayed over whole
+  batches by ``autograd.compile`` -- the same arithmetic, many times faster. Targets
+  enter the recording as inputs (class labels as one-hot vectors), so the graph does not
+  depend on them;
+* ``"auto"`` (default): compiled where the recording is the same for every sample,
+  eager otherwise (a model or loss that branches on the data).
+
+Evaluation (accuracies and the test loss at the end of each epoch) records no graph: an
+``MLP`` is evaluated with numpy from its current weights (``MLP.forward_numpy``, the
+same arithmetic as the eager forward), any other module under ``no_grad``.
+"""
+
+from __future__ import annotations
+
+import gc
+import math
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from autograd import Value, compile, no_grad
+from autograd.compile import DataDependentGraphError
+from nn.losses import LOSSES, binary_cross_entropy
+from nn.module import Module
+from nn.optim import SGD, Adam, Optimizer
+
+__all__ = [
+    "DEFAULT_LR",
+    "ENGINES",
+    "MODES",
+    "OPTIMIZERS",
+    "History",
+    "TrainingDivergedError",
+    "accuracy",
+    "evaluate",
+    "predict",
+    "predict_proba",
+    "train",
+]
+
+MODES = ("batch", "stochastic")
+"""The training modes."""
+OPTIMIZERS = ("sgd", "adam")
+"""The optimizers ``train`` builds by name."""
+DEFAULT_LR = {"sgd": 0.1, "adam": 0.01}
+"""The learning rate used when ``lr`` is not given, per optimizer name."""
+
+LossFn = Callable[[list[Value], Any], Value]
+
+
+class TrainingDivergedError(FloatingPointError):
+    """The loss or a parameter stopped being a finite number during training."""
+
+
+@dataclass
+class History:
+    """What happened during ``train``: losses per epoch and per update, accuracies, time."""
+
+    mode: str
+    epochs: int
+    loss: list[float] = field(default_factory=list)
+    """Per epoch: the mean training loss the optimizer saw (sample-weighted over batches)."""
+    step_loss: list[float] = field(default_factory=list)
+    """Per update: the mean loss of the batch the update was computed from."""
+    train_accuracy: list[float] = field(default_factory=list)
+    """Per epoch, after its updates (only for integer class labels)."""
+    test_accuracy: list[float] = field(default_factory=list)
+    """Per epoch, after its updates (only with a test set with integer class labels)."""
+    test_loss: list[float] = field(default_factory=list)
+    """Per epoch, after its updates (only with a test set)."""
+    steps: int = 0
+    seconds: float = 0.0
+    batch_size: int | None = None
+    optimizer: str = ""
+    lr: float = 0.0
+    engine: str = "eager"
+    """The engine that ran the batches: "eager" or "compiled"."""
+
+    @property
+    def seconds_per_epoch(self) -> float:
+        """Wall time per epoch, evaluation included."""
+        return self.seconds / max(len(self.loss), 1)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict of every field."""
+        return asdict(self)
+
+
+# ---------------------------------------------------------------------------- #
+# One batch: the eager engine.                                                   #
+# ---------------------------------------------------------------------------- #
+
+
+def _eager_batch(model: Module, loss_fn: LossFn, Xb: np.ndarray, yb: np.ndarray) -> float:
+    """Forward every sample, mean loss, backward into each ``p.grad``; returns the loss.
+
+    The caller zeroes the gradients first (``backward`` accumulates).
+    """
+    rows = Xb.tolist()  # Python floats: cheaper to turn into Values than numpy scalars
+    targets = yb.tolist()
+    if not rows:
+        raise ValueError("a batch needs at least one sample")
+    with _gc_paused():
+        total = None
+        for x, t in zip(rows, targets, strict=True):
+            sample_loss = loss_fn(model(x), t)
+            total = sample_loss if total is None else total + sample_loss
+        mean = total * (1.0 / len(rows)) if len(rows) > 1 else total
+        mean.backward()
+        value = mean.data
+        del total, mean, sample_loss  # free the graph now, while the collector sleeps
+    return value
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a batch's graph is built and walked.
+
+    A graph is acyclic (nodes point only at their parents), so reference counting frees
+    it as soon as the batch returns; the collector would only re-scan tens of thousands
+    of live nodes over and over (about a quarter of the time of a 225-sample batch).
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+BatchFn = Callable[[Module, LossFn, np.ndarray, np.ndarray], float]
+
+
+def _target_columns(loss_name: str | None, y: np.ndarray, n_outputs: int | None) -> np.ndarray:
+    """The targets as an (n, k) float array that a compiled program takes as inputs."""
+    if loss_name == "cross_entropy":
+        k = n_outputs if n_outputs is not None else int(y.max()) + 1
+        return np.eye(k)[y]  # class index -> one-hot probabilities
+    return y.reshape(len(y), -1).astype(np.float64)
+
+
+def _compile_batches(
+    model: Module, loss_fn: LossFn, loss_name: str | None, X: np.ndarray, y: np.ndarray
+) -> BatchFn:
+    """A batch function that replays the per-sample loss graph compiled once (see above)."""
+    n_inputs = X.shape[1]
+    n_outputs = (getattr(model, "sizes", None) or [None])[-1]
+    targets = _target_columns(loss_name, y, n_outputs)
+    single_target = loss_name != "cross_entropy" and y.ndim == 1
+
+    def sample_loss(*columns: Value) -> Value:
+        target = columns[n_inputs] if single_target else list(columns[n_inputs:])
+        return loss_fn(model(list(columns[:n_inputs])), target)
+
+    program = compile(sample_loss, np.hstack([X, targets]), model.parameters())
+
+    def batch(model: Module, loss_fn: LossFn, Xb: np.ndarray, yb: np.ndarray) -> float:
+        return program.backward(np.hstack([Xb, _target_columns(loss_name, yb, targets.shape[1])]))
+
+    return batch
+
+
+def _engine(
+    engine: str, model: Module, loss_fn: LossFn, loss_name: str | None, X: np.ndarray, y: np.ndarray
+) -> tuple[BatchFn, str]:
+    """(batch function, the engine's name) for ``train(engine=...)``."""
+    if engine == "eager":
+        return _eager_batch, "eager"
+    try:
+        return _compile_batches(model, loss_fn, loss_name, X, y), "compiled"
+    except DataDependentGraphError:
+        if engine == "compiled":
+            raise
+    except (TypeError, ValueError) as err:
+        # e.g. a custom loss that indexes with its target: it cannot take a placeholder
+        if engine == "compiled":
+            raise ValueError(
+                f"the compiled engine cannot record this model and loss ({err}); use engine='eager'"
+            ) from err
+    return _eager_batch, "eager"
+
+
+ENGINES = ("auto", "eager", "compiled")
+"""The engine names ``train`` accepts (see the module docstring)."""
+
+
+# ---------------------------------------------------------------------------- #
+# Evaluation without a graph.                                                    #
+# ---------------------------------------------------------------------------- #
+
+
+def _outputs(model: Module, X: np.ndarray, *, output_activation: bool = True) -> np.ndarray:
+    """The model's outputs for every row of X as an (n, k) float array (no graph).
+
+    ``output_activation=False`` asks an MLP for its logits; other modules ignore it.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    if X.ndim != 2:
+        raise ValueError(f"X must be a 2-D array (one row per sample), got shape {X.shape}")
+    forward_numpy = getattr(model, "forward_numpy", None)
+    if forward_numpy is not None:
+        return forward_numpy(X, output_activation=output_activation)
+    with no_grad():
+        rows = []
+        for x in X.tolist():
+            out = model(x)
+            out = [out] if isinstance(out, Value) else out
+            rows.append([float(v) for v in out])
+    return np.array(rows, dtype=np.float64).reshape(len(X), -1)
+
+
+def _sigmoid_output(model: Module) -> bool:
+    return getattr(model, "output_activation", None) == "sigmoid"
+
+
+def _log_softmax(Z: np.ndarray) -> np.ndarray:
+    # log softmax(z)_k = z_k - m - log sum_j e^{z_j - m}, with m = max_j z_j (stable)
+    shifted = Z - Z.max(axis=1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+
+
+def predict_proba(model: Module, X: np.ndarray) -> np.ndarray:
+    """Class probabilities, (n, classes): softmax of the outputs, or [1-p, p] for one output."""
+    out = _outputs(model, X)
+    if out.shape[1] >= 2:
+        return np.exp(_log_softmax(out))
+    # One output: a probability if it comes from a sigmoid, otherwise a logit.
+    p = (
+        out[:, 0]
+        if _sigmoid_output(model)
+        else 1.0 / (1.0 + np.exp(-np.clip(out[:, 0], -700, 700)))
+    )
+    return np.column_stack([1.0 - p, p])
+
+
+def _labels(model: Module, out: np.ndarray) -> np.ndarray:
+    if out.shape[1] >= 2:
+        return out.argmax(axis=1).astype(np.int64)
+    # One output: class 1 when p > 1/2 (a sigmoid output) or the logit is > 0.
+    threshold = 0.5 if _sigmoid_output(model) else 0.0
+    return (out[:, 0] > threshold).astype(np.int64)
+
+
+def predict(model: Module, X: np.ndarray) -> np.ndarray:
+    """Predicted class labels (int64): argmax of the outputs, or a threshold for one output."""
+    return _labels(model, _outputs(model, X))
+
+
+def accuracy(model: Module, X: np.ndarray, y: np.ndarray) -> float:
+    """Fraction of rows of X whose predicted label equals y."""
+    y = np.asarray(y)
+    if len(y) != len(X):
+        raise ValueError(f"X has {len(X)} rows but y has {len(y)} labels")
+    return float(np.mean(predict(model, X) == y))
+
+
+def _np_loss(
+    name: str | None, model: Module, out: np.ndarray, X: np.ndarray, y: np.ndarray
+) -> float:
+    """The mean loss over a data set from the outputs (numpy), for the named losses."""
+    if name == "cross_entropy":
+        return float(-np.mean(_log_softmax(out)[np.arange(len(y)), y]))
+    if name == "squared_error":
+        return float(np.mean(0.5 * np.sum((out - y.reshape(out.shape)) ** 2, axis=1)))
+    if name == "mse":
+        return float(np.mean(np.mean((out - y.reshape(out.shape)) ** 2, axis=1)))
+    if name == "binary_cross_entropy":
+        t = y.reshape(-1).astype(np.float64)
+        if _sigmoid_output(model) and hasattr(model, "forward_numpy"):
+            z = _outputs(model, X, output_activation=False)[:, 0]
+            # softplus(z) - t z, stably
+            return float(np.mean(np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z))) - t * z))
+        p = np.clip(out[:, 0], 1e-15, 1 - 1e-15)  # evaluation only: report, don't fail
+        return float(-np.mean(t * np.log(p) + (1 - t) * np.log(1 - p)))
+    raise AssertionError(name)  # pragma: no cover
+
+
+def evaluate(
+    model: Module, X: np.ndarray, y: np.ndarray, loss: str | LossFn = "cross_entropy"
+) -> tuple[float, float | None]:
+    """(mean loss, accuracy) over a data set, no graph; accuracy is None for non-integer y."""
+    X, y = np.asarray(X, dtype=np.float64), np.asarray(y)
+    out = _outputs(model, X)
+    name, loss_fn = _resolve_loss(loss)
+    if name is not None:
+        mean_loss = _np_loss(name, model, out, X, y)
+    else:
+        with no_grad():
+            losses = [
+                loss_fn([Value(o) for o in row], t)
+                for row, t in zip(out.tolist(), y.tolist(), strict=True)
+            ]
+        mean_loss = float(np.mean([v.data for v in losses]))
+    acc = float(np.mean(_labels(model, out) == y)) if y.dtype.kind in "iu" else None
+    return mean_loss, acc
+
+
+# ---------------------------------------------------------------------------- #
+# The loop.                                                                      #
+# ---------------------------------------------------------------------------- #
+
+
+def _bce_on_outputs(outputs: list[Value], target: Any) -> Value:
+    if len(outputs) != 1:
+        raise ValueError(f"binary_cross_entropy needs a model with 1 output, got {len(outputs)}")
+    return binary_cross_entropy(outputs[0], target)
+
+
+def _resolve_loss(loss: str | LossFn) -> tuple[str | None, LossFn]:
+    if callable(loss):
+        return None, loss
+    if loss not in LOSSES:
+        raise ValueError(
+            f"unknown loss {loss!r}: choose one of {', '.join(LOSSES)} or pass a function"
+        )
+    return loss, (_bce_on_outputs if loss == "binary_cross_entropy" else LOSSES[loss])
+
+
+def _positive_int(name: str, v: object) -> int:
+    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+        raise ValueError(f"{name} must be a positive integer, got {v!r}")
+    return int(v)
+
+
+def _data(X: Any, y: Any, what: str) -> tuple[np.ndarray, np.ndarray]:
+    X = np.asarray(X, dtype=np.float64)
+    y = np.asarray(y)
+    if X.ndim != 2 or len(X) == 0:
+        raise ValueError(
+            f"{what}: X must be a non-empty 2-D array (n, features), got shape {X.shape}"
+        )
+    if len(y) != len(X):
+        raise ValueError(f"{what}: X has {len(X)} rows but y has {len(y)} entries")
+    return X, y
+
+
+def _check_labels(model: Module, y: np.ndarray, loss_name: str | None, what: str) -> None:
+    sizes = getattr(model, "sizes", None)
+    if loss_name == "cross_entropy":
+        if y.dtype.kind not in "iu":
+            raise ValueError(
+                f"{what}: cross_entropy needs integer class labels, got dtype {y.dtype}"
+            )
+        k = sizes[-1] if sizes else None
+        if y.min() < 0 or (k is not None and y.max() >= k):
+            raise ValueError(
+                f"{what}: labels must be in 0..{(k or 0) - 1} for a model with {k} outputs, "
+                f"got labels from {y.min()} to {y.max()}"
+            )
+
+
+def _make_optimizer(
+    model: Module, optimizer: str | Optimizer, lr: float | None, momentum: float
+) -> tuple[Optimizer, str]:
+    if isinstance(optimizer, Optimizer):
+        if lr is not None or momentum != 0.0:
+            raise ValueError(
+                "pass lr and momentum to the optimizer itself, not to train(), when "
+                "giving an Optimizer instance"
+            )
+        return optimizer, type(optimizer).__name__.lower()
+    if optimizer not in OPTIMIZERS:
+        raise ValueError(
+            f"unknown optimizer {optimizer!r}: choose one of {', '.join(OPTIMIZERS)} "
+            "or pass an Optimizer"
+        )
+    lr = DEFAULT_LR[optimizer] if lr is None else lr
+    if optimizer == "sgd":
+        return SGD(model.parameters(), lr, momentum), "sgd"
+    if momentum != 0.0:
+        raise ValueError("momentum applies to optimizer='sgd' only (Adam has betas)")
+    return Adam(model.parameters(), lr), "adam"
+
+
+def _diverged(epoch: int, step: int, lr: float, why: str) -> TrainingDivergedError:
+    return TrainingDivergedError(
+        f"training diverged at epoch {epoch}, step {step}: {why}; "
+        f"try a smaller learning rate than lr={lr:g}"
+    )
+
+
+def _update(
+    opt: Optimizer,
+    batch_fn: Callable[[Module, LossFn, np.ndarray, np.ndarray], float],
+    model: Module,
+    loss_fn: LossFn,
+    Xb: np.ndarray,
+    yb: np.ndarray,
+    epoch: int,
+    step: int,
+) -> float:
+    """One gradient step on one batch; returns the batch's mean loss before the step."""
+    opt.zero_grad()
+    try:
+        value = batch_fn(model, loss_fn, Xb, yb)
+    except OverflowError as err:
+        raise _diverged(epoch, step, opt.lr, str(err)) from err
+    if not math.isfinite(value):
+        raise _diverged(epoch, step, opt.lr, f"the loss is {value!r}")
+    opt.step()
+    # the sum of +inf and -inf is nan: one check catches any non-finite parameter
+    if not math.isfinite(sum(p.data for p in opt.params)):
+        raise _diverged(epoch, step, opt.lr, "a parameter overflowed in the update")
+    return value
+
+
+def train(
+    model: Module,
+    X: np.ndarray,
+    y: np.ndarray,
+    *,
+    loss: str | LossFn = "cross_entropy",
+    mode: str = "stochastic",
+    epochs: int = 100,
+    lr: float | None = None,
+    optimizer: str | Optimizer = "sgd",
+    momentum: float = 0.0,
+    batch_size: int = 20,
+    seed: int | None = 0,
+    X_test: np.ndarray | None = None,
+    y_test: np.ndarray | None = None,
+    progress: bool = False,
+    engine: str = "auto",
+) -> History:
+    """Train ``model`` on (X, y) by gradient descent; returns the :class:`History`.
+
+    ``loss`` is a name from ``nn.losses.LOSSES`` or a function ``(outputs, target) ->
+    Value``. ``optimizer`` is "sgd" (with ``momentum``) or "adam" with learning rate ``lr``
+    (default ``DEFAULT_LR``), or an ``Optimizer`` you built (then leave ``lr`` unset, which
+    also lets you train a subset of the parameters). ``seed`` drives the shuffling of
+    stochastic mode. Accuracies are recorded when ``y`` holds integer class labels.
+    ``engine`` is "auto" (compiled when possible), "eager" or "compiled"; the history
+    records the one used.
+    """
+    if mode not in MODES:
+        raise ValueError(f"unknown mode {mode!r}: choose one of {', '.join(MODES)}")
+    if engine not in ENGINES:
+        raise ValueError(f"unknown engine {engine!r}: choose one of {', '.join(ENGINES)}")
+    epochs = _positive_int("epochs", epochs)
+    batch_size = _positive_int("batch_size", batch_size)
+    loss_name, loss_fn = _resolve_loss(loss)
+    X, y = _data(X, y, "training data")
+    _check_labels(model, y, loss_name, "training data")
+    has_test = X_test is not None or y_test is not None
+    if has_test:
+        if X_test is None or y_test is None:
+            raise ValueError("give both X_test and y_test, or neither")
+        X_test, y_test = _data(X_test, y_test, "test data")
+        _check_labels(model, y_test, loss_name, "test data")
+    opt, opt_name = _make_optimizer(model, optimizer, lr, momentum)
+    batch_fn, engine = _engine(engine, model, loss_fn, loss_name, X, y)
+    classify = y.dtype.kind in "iu"
+    rng = np.random.default_rng(seed)
+    n = len(y)
+    history = History(
+        mode=mode,
+        epochs=epochs,
+        batch_size=batch_size if mode == "stochastic" else n,
+        optimizer=opt_name,
+        lr=opt.lr,
+        engine=engine,
+    )
+
+    from tqdm import tqdm  # imported here: only training needs it
+
+    bar = tqdm(
+        range(epochs),
+        desc=f"{mode} {opt_name}",
+        unit="epoch",
+        disable=not progress,
+        file=sys.stderr,
+        leave=False,
+    )
+    start = time.perf_counter()
+    try:
+        for epoch in bar:
+            if mode == "batch":
+                batches = [np.arange(n)]
+            else:
+                order = rng.permutation(n)
+                batches = [order[i : i + batch_size] for i in range(0, n, batch_size)]
+            epoch_total = 0.0
+            for idx in batches:
+                value = _update(
+                    opt, batch_fn, model, loss_fn, X[idx], y[idx], epoch + 1, history.steps + 1
+                )
+                history.steps += 1
+                history.step_loss.append(value)
+                epoch_total += value * len(idx)
+            history.loss.append(epoch_total / n)
+            if classify:
+                history.train_accuracy.append(accuracy(model, X, y))
+            if has_test:
+                test_loss, test_acc = evaluate(model, X_test, y_test, loss)
+                history.test_loss.append(test_loss)
+                if test_acc is not None:
+                    history.test_accuracy.append(test_acc)
+            if progress:
+                postfix = {"loss": f"{history.loss[-1]:.4f}"}
+                if history.test_accuracy:
+                    postfix["test acc"] = f"{history.test_accuracy[-1]:.3f}"
+                bar.set_postfix(postfix)
+    finally:
+        bar.close()
+    history.seconds = time.perf_counter() - start
+    return history

@@ -1,0 +1,105 @@
+"""Optimizers against steps computed by hand (torch semantics)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from autograd import Value
+from nn.optim import SGD, Adam, Optimizer
+
+
+def params_with_grads(data: list[float], grads: list[float]) -> list[Value]:
+    ps = [Value(d) for d in data]
+    for p, g in zip(ps, grads, strict=True):
+        p.grad = g
+    return ps
+
+
+def test_sgd_step_is_p_minus_lr_grad() -> None:
+    ps = params_with_grads([1.0, -2.0], [0.5, -4.0])
+    SGD(ps, lr=0.1).step()
+    assert [p.data for p in ps] == pytest.approx([1.0 - 0.05, -2.0 + 0.4])
+
+
+def test_sgd_momentum_accumulates_velocity() -> None:
+    (p,) = params_with_grads([1.0], [2.0])
+    opt = SGD([p], lr=0.1, momentum=0.9)
+    opt.step()  # v = 2, p = 1 - 0.2
+    assert p.data == pytest.approx(0.8)
+    p.grad = 1.0
+    opt.step()  # v = 0.9 * 2 + 1 = 2.8, p = 0.8 - 0.28
+    assert opt.velocity == pytest.approx([2.8])
+    assert p.data == pytest.approx(0.52)
+    p.grad = 0.0
+    opt.step()  # v = 2.52 keeps moving p with no gradient
+    assert p.data == pytest.approx(0.52 - 0.252)
+
+
+def test_adam_first_two_steps_by_hand() -> None:
+    lr, b1, b2, eps = 0.01, 0.9, 0.999, 1e-8
+    (p,) = params_with_grads([1.0], [0.5])
+    opt = Adam([p], lr=lr, betas=(b1, b2), eps=eps)
+    opt.step()
+    # step 1: m = 0.05, v = 0.00025; m_hat = 0.5, v_hat = 0.25 -> step lr * 0.5 / (0.5 + eps)
+    m, v = (1 - b1) * 0.5, (1 - b2) * 0.25
+    m_hat, v_hat = m / (1 - b1), v / (1 - b2)
+    expected = 1.0 - lr * m_hat / (math.sqrt(v_hat) + eps)
+    assert p.data == pytest.approx(expected, rel=1e-14)
+    assert p.data == pytest.approx(1.0 - lr, rel=1e-6)  # Adam's first step is about lr
+    p.grad = -1.0
+    opt.step()
+    m, v = b1 * m + (1 - b1) * -1.0, b2 * v + (1 - b2) * 1.0
+    m_hat, v_hat = m / (1 - b1**2), v / (1 - b2**2)
+    expected -= lr * m_hat / (math.sqrt(v_hat) + eps)
+    assert p.data == pytest.approx(expected, rel=1e-14)
+    assert opt.steps == 2
+
+
+def test_zero_grad_and_shared_parameters() -> None:
+    a, b = params_with_grads([1.0, 2.0], [3.0, 4.0])
+    opt = SGD([a, b, a], lr=1.0)
+    assert opt.params == [a, b]  # a listed twice is updated once
+    opt.step()
+    assert (a.data, b.data) == (-2.0, -2.0)
+    opt.zero_grad()
+    assert (a.grad, b.grad) == (0.0, 0.0)
+
+
+def test_optimizers_minimise_a_quadratic() -> None:
+    for make in (lambda ps: SGD(ps, 0.1), lambda ps: SGD(ps, 0.05, 0.9), lambda ps: Adam(ps, 0.1)):
+        x = Value(3.0)
+        opt: Optimizer = make([x])
+        for _ in range(200):
+            opt.zero_grad()
+            loss = (x - 1.0) ** 2
+            loss.backward()
+            opt.step()
+        assert x.data == pytest.approx(1.0, abs=1e-3)
+
+
+@pytest.mark.parametrize(
+    ("make", "match"),
+    [
+        (lambda p: SGD(p, lr=0.0), r"lr must be in \(0, inf\), got 0"),
+        (lambda p: SGD(p, lr=-1), "lr"),
+        (lambda p: SGD(p, lr=float("nan")), "lr"),
+        (lambda p: SGD(p, lr=0.1, momentum=1.0), r"momentum must be in \[0, 1\), got 1.0"),
+        (lambda p: SGD(p, lr=0.1, momentum=-0.1), "momentum"),
+        (lambda p: Adam(p, lr=0), "lr"),
+        (lambda p: Adam(p, betas=(0.9, 1.0)), r"betas\[1\]"),
+        (lambda p: Adam(p, betas=(-0.1, 0.9)), r"betas\[0\]"),
+        (lambda p: Adam(p, betas=0.9), "pair"),
+        (lambda p: Adam(p, eps=-1.0), "eps"),
+        (lambda p: SGD([], lr=0.1), "empty parameter list"),
+    ],
+)
+def test_bad_settings(make, match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        make([Value(1.0)])
+
+
+def test_params_must_be_values() -> None:
+    with pytest.raises(TypeError, match=r"params\[1\] must be a Value, got float"):
+        SGD([Value(1.0), 2.0], lr=0.1)  # type: ignore[list-item]
