@@ -1,1 +1,52 @@
-"""viz: drawings of computation graphs and networks, and plots of training."""
+"""viz: drawings of computation graphs and networks, and plots of training.
+
+* :func:`draw_graph` — a computation graph with every node's data and gradient
+  (clusters per module call; big graphs collapse instead of hanging ``dot``);
+  :func:`save_svg` / :func:`render_svg` — render with Graphviz ``dot``.
+* :func:`trace` — the backward pass step by step, as the lecture's chain-rule table.
+* :func:`draw_network` — an MLP as columns of neurons joined by its weights.
+* :mod:`viz.expr` — the safe expression parser behind ``valuegrad graph``.
+
+``import viz`` needs neither the ``graphviz`` package nor matplotlib: the drawing
+functions import graphviz when called, and heavy modules listed in ``_LAZY`` are
+imported on first use of one of their names.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+# Imported eagerly: these modules are light (autograd only). It also matters for
+# ``trace``: a lazily imported submodule viz.trace would become the package attribute
+# ``viz.trace`` and shadow the function of the same name.
+from viz.expr import ExprError, parse_expr
+from viz.graph import DEFAULT_MAX_NODES, DotNotFoundError, draw_graph, render_svg, save_svg
+from viz.network import draw_network
+from viz.trace import Trace, trace
+
+# Heavy modules: public name -> submodule, imported on first use (add plotting here).
+_LAZY: dict[str, str] = {}
+
+__all__ = [
+    "DEFAULT_MAX_NODES",
+    "DotNotFoundError",
+    "ExprError",
+    "Trace",
+    "draw_graph",
+    "draw_network",
+    "parse_expr",
+    "render_svg",
+    "save_svg",
+    "trace",
+    *_LAZY,
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'viz' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later lookups skip this function
+    return value

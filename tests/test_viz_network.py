@@ -1,0 +1,218 @@
+"""draw_network: columns of neurons, weights as labels or as width and colour."""
+
+from __future__ import annotations
+
+import random
+import re
+import xml.etree.ElementTree as ET
+from itertools import pairwise
+from typing import Any
+
+import pytest
+
+from autograd import Value
+from viz import draw_network, render_svg
+from viz.network import LABEL_EDGES
+
+EDGE = re.compile(r"^\s*(\w+) -> (\w+) \[(.*)\]$", re.MULTILINE)
+
+
+class Neuron:
+    def __init__(self, w: list[float], b: float, activation: str | None = None) -> None:
+        self.w = [Value(x) for x in w]
+        self.b = Value(b)
+        if activation is not None:
+            self.activation = activation
+
+
+class Layer:
+    def __init__(self, rows: list[list[float]], bias: list[float], activation: Any = None):
+        self.neurons = [Neuron(r, b) for r, b in zip(rows, bias, strict=True)]
+        if activation is not None:
+            self.activation = activation
+
+
+class MLP:
+    def __init__(self, layers: list[Layer]) -> None:
+        self.layers = layers
+
+
+def lecture_net() -> MLP:
+    """The lecture's first network: 2 inputs, 3 sigmoid hidden neurons, 2 sigmoid outputs."""
+    hidden = Layer([[0.15, 0.2], [0.25, 0.3], [0.35, 0.4]], [0.45] * 3, "sigmoid")
+    output = Layer([[0.5, 0.55, 0.6], [0.65, 0.7, 0.75]], [0.8] * 2, "sigmoid")
+    return MLP([hidden, output])
+
+
+def random_net(sizes: list[int], seed: int = 0) -> MLP:
+    rng = random.Random(seed)
+    layers = []
+    for k, (nin, nout) in enumerate(pairwise(sizes)):
+        rows = [[rng.uniform(-1, 1) for _ in range(nin)] for _ in range(nout)]
+        act = "linear" if k == len(sizes) - 2 else "relu"
+        layers.append(Layer(rows, [rng.uniform(-0.5, 0.5) for _ in range(nout)], act))
+    return MLP(layers)
+
+
+def weight_edges(source: str) -> list[tuple[str, str, str]]:
+    return [e for e in EDGE.findall(source) if "style=invis" not in e[2]]
+
+
+def columns(source: str) -> list[list[str]]:
+    """The node names of each rank=same column, headers excluded, in order."""
+    out = []
+    for block in re.findall(r"subgraph column\d+ \{(.*?)\n\t\}", source, re.DOTALL):
+        assert "rank=same" in block
+        names = re.findall(r"^\t\t(\w+) \[", block, re.MULTILINE)
+        out.append([n for n in names if not n.startswith("header")])
+    return out
+
+
+def test_the_lecture_network_shows_weights_biases_and_activations() -> None:
+    src = draw_network(lecture_net()).source
+    assert columns(src) == [["x0", "x1"], ["l1n0", "l1n1", "l1n2"], ["l2n0", "l2n1"]]
+    assert "header0 [label=input" in src
+    assert 'header1 [label="hidden 1: sigmoid"' in src
+    assert 'header2 [label="output: sigmoid"' in src
+    assert 'l1n0 [label="h1.0\\nsigmoid\\nb=0.45"' in src
+    assert 'l2n1 [label="y1\\nsigmoid\\nb=0.80"' in src
+    edges = weight_edges(src)
+    assert len(edges) == 12
+    labels = {(a, b): re.search(r'headlabel="?([-\d.]+)', attrs).group(1) for a, b, attrs in edges}
+    # weights[j][i] is the weight from input i to neuron j, as on the slides
+    assert labels[("x0", "l1n0")] == "0.15" and labels[("x1", "l1n0")] == "0.20"
+    assert labels[("x1", "l1n2")] == "0.40"
+    assert labels[("l1n2", "l2n1")] == "0.75"
+    assert "MLP 2-3-2" in src
+
+
+def test_big_networks_draw_weights_as_width_and_colour_without_labels() -> None:
+    net = random_net([2, 4, 6, 6, 4, 2])
+    src = draw_network(net).source
+    edges = weight_edges(src)
+    assert len(edges) == 2 * 4 + 4 * 6 + 6 * 6 + 6 * 4 + 4 * 2 > LABEL_EDGES
+    assert "headlabel" not in src
+    weights = [w.data for layer in net.layers for n in layer.neurons for w in n.w]
+    widths = []
+    for (_, _, attrs), w in zip(
+        sorted(edges, key=_edge_order), _weights_in_order(net), strict=True
+    ):
+        colour = re.search(r'color="(#\w{6})', attrs).group(1)
+        assert colour == ("#2166ac" if w > 0 else "#b2182b")  # blue positive, red negative
+        assert f'tooltip="w={w:.4f}"' in attrs
+        widths.append((abs(w), float(re.search(r"penwidth=([\d.]+)", attrs).group(1))))
+    widths.sort()
+    assert all(a[1] <= b[1] for a, b in pairwise(widths))  # width grows with |w|
+    assert widths[-1][1] == 4.0 and max(abs(w) for w in weights) == widths[-1][0]
+    assert "width ∝ |w|" in src
+
+
+def _edge_order(edge: tuple[str, str, str]) -> tuple[int, int, int]:
+    src, dst, _ = edge
+    layer, j = (int(v) for v in dst[1:].split("n"))
+    i = int(src[1:]) if src.startswith("x") else int(src.split("n")[1])
+    return layer, j, i
+
+
+def _weights_in_order(net: MLP) -> list[float]:
+    return [w.data for layer in net.layers for n in layer.neurons for w in n.w]
+
+
+def test_every_column_keeps_its_neuron_order() -> None:
+    src = draw_network(random_net([3, 5, 2])).source
+    assert columns(src) == [["x0", "x1", "x2"], [f"l1n{j}" for j in range(5)], ["l2n0", "l2n1"]]
+    chain = re.findall(r"(\w+) -> (\w+) \[style=invis\]", src)
+    assert ("header1", "l1n0") in chain and ("l1n3", "l1n4") in chain
+
+
+def test_labels_can_be_forced_either_way() -> None:
+    small = draw_network(lecture_net(), labels=False).source
+    assert "headlabel" not in small and "penwidth" in small
+    big = draw_network(random_net([2, 8, 8, 1]), labels=True).source
+    assert big.count("headlabel") == 2 * 8 + 8 * 8 + 8
+
+
+def test_gradients_in_labels() -> None:
+    net = lecture_net()
+    net.layers[0].neurons[0].w[0].grad = 0.000528
+    src = draw_network(net, grads=True).source
+    assert 'headlabel="0.15\\n∇ 0.0005"' in src
+    assert "grad=0.0005" in src
+
+
+def test_names_and_title() -> None:
+    src = draw_network(
+        lecture_net(), input_names=["x", "y"], output_names=["p0", "p1"], title="first net"
+    ).source
+    assert "x0 [label=x " in src and 'l2n0 [label="p0\\n' in src and "first net" in src
+    with pytest.raises(ValueError, match="input_names has 1 names for 2 neurons"):
+        draw_network(lecture_net(), input_names=["x"])
+
+
+def test_activation_fallbacks() -> None:
+    net = lecture_net()
+    for layer in net.layers:
+        del layer.activation
+    for n in net.layers[0].neurons:
+        n.activation = "tanh"  # per neuron
+    for n in net.layers[1].neurons:
+        n.nonlin = False  # micrograd's Neuron: linear when nonlin is False
+    src = draw_network(net).source
+    assert 'header1 [label="hidden 1: tanh"' in src
+    assert 'header2 [label="output: linear"' in src
+    for n in net.layers[1].neurons:
+        del n.nonlin
+    assert "header2 [label=output shape" in draw_network(net).source
+
+
+def test_plain_numbers_as_weights_and_deterministic_output() -> None:
+    class PlainNeuron:
+        def __init__(self, w: list[float], b: float) -> None:
+            self.w, self.b = w, b
+
+    class PlainLayer:
+        activation = "relu"
+
+        def __init__(self) -> None:
+            self.neurons = [PlainNeuron([1.0, -2.0], 0.5)]
+
+    class Net:
+        def __init__(self) -> None:
+            self.layers = [PlainLayer()]
+
+    assert draw_network(Net()).source == draw_network(Net()).source
+    assert "headlabel=-2.00 " in draw_network(Net()).source
+
+
+def test_malformed_networks_are_refused() -> None:
+    with pytest.raises(TypeError, match=r"expected an MLP with \.layers"):
+        draw_network(object())
+    bad = lecture_net()
+    bad.layers[1].neurons[0].w.pop()
+    with pytest.raises(ValueError, match="has 2 weights but layers\\[0\\] has 3 neurons"):
+        draw_network(bad)
+    empty = lecture_net()
+    empty.layers[0].neurons = []
+    with pytest.raises(TypeError, match=r"no \.neurons"):
+        draw_network(empty)
+
+
+@pytest.mark.dot
+@pytest.mark.parametrize("sizes", [[2, 3, 2], [2, 4, 6, 6, 4, 2]])
+def test_network_diagrams_render_as_svg(sizes: list[int]) -> None:
+    root = ET.fromstring(render_svg(draw_network(random_net(sizes))))
+    texts = [t.text for t in root.iter("{http://www.w3.org/2000/svg}text")]
+    assert "input" in texts and any(t and t.startswith("output") for t in texts)
+
+
+def test_the_real_nn_mlp() -> None:
+    layers = pytest.importorskip("nn.layers")
+    mlp_class = getattr(layers, "MLP", None)
+    if mlp_class is None:
+        pytest.skip("nn.layers has no MLP yet")
+    net = mlp_class(2, [4, 6, 6, 4, 2], seed=0)
+    src = draw_network(net).source
+    assert [len(c) for c in columns(src)] == [2, 4, 6, 6, 4, 2]
+    assert 'header1 [label="hidden 1: relu"' in src
+    assert 'header5 [label="output: linear"' in src
+    assert len(weight_edges(src)) == 100
