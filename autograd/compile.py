@@ -32,7 +32,6 @@ eager engine remains the reference.)
 
 from __future__ import annotations
 
-import math
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -100,6 +99,8 @@ class _Operand:
     needs_grad: bool
     start: int = 0  # _AFFINE: first row ...
     strides: tuple[int, ...] = ()  # ... and the row step along each axis of the group shape
+    # _TILE: the order in which to add up the blocks' gradients (None: 0, 1, 2, ...)
+    block_order: slice | np.ndarray | None = None
 
 
 @dataclass
@@ -144,6 +145,26 @@ def _classify(idx: np.ndarray, shape: tuple[int, ...], needs_grad: bool) -> _Ope
         if all(s >= 0 for s in strides) and np.array_equal(grid, expected):
             return _Operand(_AFFINE, idx, needs_grad, start, strides)
     return _Operand(_GATHER if distinct else _GATHER_DUP, idx, needs_grad)
+
+
+def _block_order(members: list[_Node], shape: tuple[int, ...], position: dict) -> Any:
+    """The order in which the eager engine adds up a tile's gradients from the blocks.
+
+    ``backward`` visits consumers in reverse topological order, so a layer input's
+    gradient is summed from the last neuron to the first; summing the blocks in that
+    order makes the compiled result bit-for-bit the eager one.
+    """
+    blocks, width = shape
+    rank = np.array([position[pn.value] for pn in members]).reshape(blocks, width)
+    orders = {tuple(np.argsort(-rank[:, i], kind="stable")) for i in range(width)}
+    if len(orders) != 1:
+        return None  # no single order: keep 0, 1, 2, ... (equal up to rounding)
+    order = np.array(orders.pop(), dtype=np.intp)
+    if np.array_equal(order, np.arange(blocks)):
+        return None
+    if np.array_equal(order, np.arange(blocks)[::-1]):
+        return slice(None, None, -1)
+    return order
 
 
 # ---------------------------------------------------------------------------------- #
@@ -221,8 +242,8 @@ class _Step:
     takes: tuple[tuple[np.ndarray, np.ndarray], ...]  # gathers to run first: (rows, out)
     args: tuple[np.ndarray, ...]  # the operands' arrays
     mode: int  # 0: ufunc with out=, 1: fused sum, 2: other function, assigned
-    # per operand needing a gradient: (operand index, kind, target view or None, rows)
-    grads: tuple[tuple[int, int, np.ndarray | None, Any], ...]
+    # per operand needing a gradient: (index, kind, target view or None, rows, block order)
+    grads: tuple[tuple[int, int, np.ndarray | None, Any, Any], ...]
 
 
 @dataclass
@@ -327,6 +348,7 @@ class Program:
         self._const_rows = slice(first_const, first_const + len(constants))
         self._const_values = np.array([c.data for c in constants], dtype=np.float64)
 
+        position = {node: k for k, node in enumerate(order)}
         # Depth of program nodes: leaves 0, else 1 + the deepest parent (or term).
         depth: dict[Value, int] = {leaf: 0 for leaf in leaves}
         for node in order:
@@ -371,7 +393,9 @@ class Program:
                     shape = (tile[0], len(members) // tile[0])
                     tiles[k] = tile[1]
             operands = [
-                _Operand(_TILE, tiles[k], needs) if k in tiles else _classify(idx, shape, needs)
+                _Operand(_TILE, tiles[k], needs, block_order=_block_order(members, shape, position))
+                if k in tiles
+                else _classify(idx, shape, needs)
                 for k, (idx, needs) in enumerate(columns)
             ]
             self._groups.append(_Group(prim, slice(start, next_row), operands, shape))
@@ -400,7 +424,7 @@ class Program:
             else:
                 mode = 0 if isinstance(g.prim.np_forward, np.ufunc) else 2
             grads = tuple(
-                (k, op.kind, self._target(G, op, g, batch), op.rows)
+                (k, op.kind, self._target(G, op, g, batch), op.rows, op.block_order)
                 for k, op in enumerate(g.operands)
                 if op.needs_grad
             )
@@ -557,7 +581,10 @@ class Program:
         with np.errstate(all="ignore"):
             for step in reversed(plan.steps):
                 self._backward_step(step, G, batch)
-        grads = G[self._param_rows].sum(axis=1)
+        # The eager engine adds each sample's contribution to a parameter's grad from the
+        # last sample to the first (reverse topological order); sum in that order. (A
+        # reduction over the outer axis of a C-contiguous array runs row by row.)
+        grads = np.add.reduce(np.ascontiguousarray(G[self._param_rows].T[::-1]), axis=0)
         if not np.isfinite(grads).all():
             raise OverflowError("compiled backward: a parameter gradient overflowed")
         outputs = V[self._output_rows].T.copy()
@@ -576,7 +603,7 @@ class Program:
                 locals_ = g.prim.deriv(*step.args, step.out)
             except (ArithmeticError, ValueError) as err:
                 raise type(err)(f"compiled backward through '{g.prim.name}': {err}") from err
-        for k, kind, target, rows in step.grads:
+        for k, kind, target, rows, order in step.grads:
             d = locals_[k]
             # chain rule: parent gradient += upstream gradient * local derivative
             if type(d) is float:
@@ -586,8 +613,10 @@ class Program:
             else:
                 contribution = upstream * d
             if kind == _TILE:
-                # the blocks all read the same rows: their gradients add up
-                target += contribution.sum(axis=0)
+                # the blocks all read the same rows: their gradients add up (in eager order)
+                if order is not None:
+                    contribution = contribution[order]
+                target += np.add.reduce(contribution, axis=0)
             elif target is not None:
                 target += contribution
             else:
@@ -605,9 +634,12 @@ class Program:
         outputs, grads = self.value_and_grad(X, output=output, reduction=reduction)
         for p, g in zip(self.params, grads.tolist(), strict=True):
             p.grad += g
+        # sum(losses) * (1/n), left to right: the arithmetic of the eager mean
         column = outputs[:, output].tolist()
-        total = math.fsum(column)
-        return total / len(column) if reduction == "mean" else total
+        total = column[0]
+        for v in column[1:]:
+            total += v
+        return total * (1.0 / len(column)) if reduction == "mean" and len(column) > 1 else total
 
 
 def _example_rows(X: np.ndarray, count: int) -> list[np.ndarray]:

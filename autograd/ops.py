@@ -46,6 +46,7 @@ __all__ = [
     "SUB",
     "TANH",
     "Primitive",
+    "elementwise",
     "logaddexp",
     "pow_const",
     "relu",
@@ -144,16 +145,28 @@ def _pow(x: float, n: float) -> float:
         raise OverflowError(f"{x!r} ** {n!r} overflows a float") from None
 
 
-# numpy versions of the kernels above: the same formulas, elementwise.
+# Array versions of the kernels, for the compiled engine. Exact arithmetic (+ - * /,
+# comparisons) is vectorised with numpy. Transcendental functions and powers are not:
+# numpy's SIMD exp, tanh, log1p and power differ from the C library's in the last bit
+# for a few percent of inputs, and over hundreds of training steps (Adam divides by
+# small gradients) such bits grow into visible differences. So those kernels apply the
+# very float function the eager engine uses to each element: bit-for-bit the same.
 
 
-def _np_sigmoid(x: np.ndarray) -> np.ndarray:
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0.0, 1.0 / (1.0 + e), e / (1.0 + e))
+def elementwise(fn: Callable[..., float]) -> Callable[..., np.ndarray]:
+    """fn applied to each element of its (broadcast) array arguments, as a float array."""
 
+    def apply(*arrays: np.ndarray) -> np.ndarray:
+        if len(arrays) == 1:
+            x = np.asarray(arrays[0], dtype=np.float64)
+            values = map(fn, x.ravel().tolist())
+            return np.fromiter(values, dtype=np.float64, count=x.size).reshape(x.shape)
+        parts = np.broadcast_arrays(*arrays)
+        values = map(fn, *(np.asarray(a, dtype=np.float64).ravel().tolist() for a in parts))
+        return np.fromiter(values, dtype=np.float64, count=parts[0].size).reshape(parts[0].shape)
 
-def _np_softplus(x: np.ndarray) -> np.ndarray:
-    return np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x)))
+    apply.__name__ = f"elementwise_{getattr(fn, '__name__', 'fn')}"
+    return apply
 
 
 def _np_relu(x: np.ndarray) -> np.ndarray:
@@ -162,6 +175,11 @@ def _np_relu(x: np.ndarray) -> np.ndarray:
 
 def _np_step(x: np.ndarray) -> np.ndarray:
     return np.where(x >= 0.0, 1.0, 0.0)
+
+
+_np_sigmoid = elementwise(sigmoid)
+_np_log = elementwise(_log)
+_np_pow = elementwise(_pow)
 
 
 # --------------------------------------------------------------------------- #
@@ -181,8 +199,15 @@ def _any_log(x: Any) -> Any:
     if type(x) is float:
         return _log(x)
     if isinstance(x, np.ndarray):
-        return np.log(x)
+        return _np_log(x)
     return x.log()
+
+
+def _any_pow(x: Any, n: Any) -> Any:
+    """x ** n, with the eager engine's float pow for arrays too."""
+    if isinstance(x, np.ndarray) or isinstance(n, np.ndarray):
+        return _np_pow(x, n)
+    return x**n
 
 
 def _positive(x: Any) -> Any:
@@ -206,7 +231,7 @@ def _pow_exponent_partial(x: Any, out: Any) -> Any:
                 "x ** y: the gradient with respect to the exponent y needs x >= 0 (it is x**y ln x)"
             )
         safe = np.where(x > 0.0, x, 1.0)
-        return np.where(x > 0.0, out * np.log(safe), 0.0)
+        return np.where(x > 0.0, out * _np_log(safe), 0.0)
     base = x if type(x) is float else x.data
     if base > 0.0:
         return out * _any_log(x)
@@ -239,15 +264,17 @@ POW = Primitive(
     "pow",
     2,
     _pow,
-    np.power,
-    lambda x, y, out: (y * x ** (y - 1.0), _pow_exponent_partial(x, out)),
+    _np_pow,
+    lambda x, y, out: (y * _any_pow(x, y - 1.0), _pow_exponent_partial(x, out)),
     "x ** y",
 )
 # d e^x / dx = e^x = out
-EXP = Primitive("exp", 1, _exp, np.exp, lambda x, out: (out,), "exp(x)")
-LOG = Primitive("log", 1, _log, np.log, lambda x, out: (1.0 / x,), "log(x)")
+EXP = Primitive("exp", 1, _exp, elementwise(_exp), lambda x, out: (out,), "exp(x)")
+LOG = Primitive("log", 1, _log, _np_log, lambda x, out: (1.0 / x,), "log(x)")
 # d tanh / dx = 1 - tanh^2
-TANH = Primitive("tanh", 1, math.tanh, np.tanh, lambda x, out: (1.0 - out * out,), "tanh(x)")
+TANH = Primitive(
+    "tanh", 1, math.tanh, elementwise(math.tanh), lambda x, out: (1.0 - out * out,), "tanh(x)"
+)
 # d sigma / dx = sigma (1 - sigma)
 SIGMOID = Primitive(
     "sigmoid", 1, sigmoid, _np_sigmoid, lambda x, out: (out * (1.0 - out),), "1/(1+exp(-x))"
@@ -255,11 +282,21 @@ SIGMOID = Primitive(
 RELU = Primitive("relu", 1, relu, _np_relu, lambda x, out: (_positive(x),), "max(x, 0)")
 # d softplus / dx = sigmoid(x)
 SOFTPLUS = Primitive(
-    "softplus", 1, softplus, _np_softplus, lambda x, out: (_any_sigmoid(x),), "log(1+exp(x))"
+    "softplus",
+    1,
+    softplus,
+    elementwise(softplus),
+    lambda x, out: (_any_sigmoid(x),),
+    "log(1+exp(x))",
 )
 # log(e^x + e^y): a softmax's normaliser, two terms at a time (no overflow, no max shift)
 LOGADDEXP = Primitive(
-    "logaddexp", 2, logaddexp, np.logaddexp, _logaddexp_partials, "log(exp(x) + exp(y))"
+    "logaddexp",
+    2,
+    logaddexp,
+    elementwise(logaddexp),
+    _logaddexp_partials,
+    "log(exp(x) + exp(y))",
 )
 # The binary step is flat on both sides of its jump: derivative 0 (as the lecture says).
 STEP = Primitive("step", 1, step, _np_step, lambda x, out: (0.0,), "1 if x >= 0 else 0")
@@ -277,13 +314,16 @@ def pow_const(n: float) -> Primitive:
     else:
         # power rule: d x^n / dx = n x^(n-1)
         def rule(x: Any, out: Any) -> tuple:
-            return (n * x ** (n - 1),)
+            return (n * _any_pow(x, n - 1),)
+
+    def forward(x: float) -> float:
+        return _pow(x, n)
 
     return Primitive(
         f"**{n:g}" if isinstance(n, float) else f"**{n}",
         1,
-        lambda x: _pow(x, n),
-        lambda x: np.power(x, n),
+        forward,
+        elementwise(forward),
         rule,
         f"x ** {n}",
     )

@@ -30,8 +30,8 @@ def batched_programs(draw: st.DrawFn):  # type: ignore[no-untyped-def]
 
 
 def close(a: np.ndarray, b: np.ndarray) -> bool:
-    # Same formulas in the same order: only numpy's and libm's transcendental functions
-    # (an ulp apart) and the order of summing over the batch can differ.
+    # Same formulas on the same numbers; only the order in which gradient contributions
+    # from different consumers are added can differ (by an ulp or so).
     return bool(np.allclose(a, b, rtol=1e-12, atol=1e-12))
 
 
@@ -50,7 +50,8 @@ def test_compiled_matches_eager_on_random_graphs(case) -> None:  # type: ignore[
         values.append(out.data)
         input_grads.append([x.grad for x in xs])
     outputs, grads, in_grads = prog.value_and_grad(rows, reduction="sum", input_grads=True)
-    assert close(outputs[:, 0], np.array(values))
+    # Forward: every node applies the eager kernel to the same numbers: bit for bit.
+    assert outputs[:, 0].tolist() == values
     assert close(grads, np.array([p.grad for p in params]))
     assert close(in_grads, np.array(input_grads).reshape(in_grads.shape))
 
