@@ -5,6 +5,8 @@
   :func:`save_svg` / :func:`render_svg` — render with Graphviz ``dot``.
 * :func:`trace` — the backward pass step by step, as the lecture's chain-rule table.
 * :func:`draw_network` — an MLP as columns of neurons joined by its weights.
+* :func:`plot_losses`, :func:`plot_decision_boundary`, :func:`plot_batch_vs_stochastic`,
+  :func:`plot_datasets` — matplotlib figures of training (from :mod:`viz.plots`).
 * :mod:`viz.expr` — the safe expression parser behind ``valuegrad graph``.
 
 ``import viz`` needs neither the ``graphviz`` package nor matplotlib: the drawing
@@ -26,7 +28,14 @@ from viz.network import draw_network
 from viz.trace import Trace, trace
 
 # Heavy modules: public name -> submodule, imported on first use (add plotting here).
-_LAZY: dict[str, str] = {}
+_LAZY: dict[str, str] = {
+    "plot_losses": "viz.plots",
+    "plot_decision_boundary": "viz.plots",
+    "plot_batch_vs_stochastic": "viz.plots",
+    "plot_datasets": "viz.plots",
+    "plot_decision_boundaries": "viz.plots",
+    "save_figure": "viz.plots",
+}
 
 __all__ = [
     "DEFAULT_MAX_NODES",

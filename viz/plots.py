@@ -28,6 +28,8 @@ __all__ = [
     "CLASS_COLORS",
     "FORMATS",
     "plot_batch_vs_stochastic",
+    "plot_datasets",
+    "plot_decision_boundaries",
     "plot_decision_boundary",
     "plot_losses",
     "save_figure",
@@ -347,6 +349,56 @@ def plot_batch_vs_stochastic(
             ax, models[mode], X, y, X_test, y_test, resolution, f"{mode} ({h.steps} updates{acc})"
         )
     fig.colorbar(image, ax=list(axes[1:]), label="P(class 1)")
+    fig.suptitle(title)
+    if out is not None:
+        save_figure(fig, out)
+    return fig
+
+
+def plot_datasets(
+    datasets: Mapping[str, tuple[np.ndarray, np.ndarray]],
+    path: str | os.PathLike[str] | None = None,
+    *,
+    title: str = "Two-class data sets",
+) -> Figure:
+    """A row of scatter plots, one per data set (name -> (X, y)), in the class colours."""
+    out = _check_path(path)
+    if not datasets:
+        raise ValueError("plot_datasets needs at least one data set")
+    fig, axes = _new_figure(2.3 * len(datasets), 2.6, ncols=len(datasets))
+    colors = np.array(CLASS_COLORS)
+    for ax, (name, (X, y)) in zip(axes, datasets.items(), strict=True):
+        X, y = _points(X, y, f"data set {name!r}")
+        ax.scatter(X[:, 0], X[:, 1], c=colors[y.astype(int)], s=8, edgecolors="none")
+        ax.set_title(name)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_aspect("equal", adjustable="datalim")
+    fig.suptitle(title)
+    if out is not None:
+        save_figure(fig, out)
+    return fig
+
+
+def plot_decision_boundaries(
+    items: Mapping[str, tuple[Module, np.ndarray, np.ndarray]],
+    path: str | os.PathLike[str] | None = None,
+    *,
+    resolution: int = 80,
+    title: str = "Decision boundaries",
+) -> Figure:
+    """A row of decision boundaries: title -> (model, X, y), one panel each."""
+    out = _check_path(path)
+    if not items:
+        raise ValueError("plot_decision_boundaries needs at least one model")
+    fig, axes = _new_figure(3.0 * len(items), 3.1, ncols=len(items))
+    for ax, (name, (model, X, y)) in zip(axes, items.items(), strict=True):
+        _check_model(model)
+        X, y = _points(X, y, f"data of {name!r}")
+        _draw_boundary(ax, model, X, y, None, None, resolution, name)
+        ax.get_legend().remove()
+        ax.set_xticks([])
+        ax.set_yticks([])
     fig.suptitle(title)
     if out is not None:
         save_figure(fig, out)
