@@ -48,6 +48,7 @@ __all__ = [
     "run_regression",
     "run_sweep",
     "second_network",
+    "split_data",
 ]
 
 # --------------------------------------------------------------------------- #
@@ -376,9 +377,14 @@ class ClassificationResult:
         }
 
 
-def _split(
-    dataset: str, n: int, noise: float, data_seed: int, test_fraction: float
+def split_data(
+    dataset: str = CLASSIFY_DEFAULTS["dataset"],
+    n: int = CLASSIFY_DEFAULTS["n"],
+    noise: float = CLASSIFY_DEFAULTS["noise"],
+    data_seed: int = CLASSIFY_DEFAULTS["data_seed"],
+    test_fraction: float = CLASSIFY_DEFAULTS["test_fraction"],
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(X_train, X_test, y_train, y_test) of a data set, as ``run_classification`` uses it."""
     X_all, y_all = data.load(dataset, n, noise, data_seed)
     return data.train_test_split(X_all, y_all, test_fraction, seed=data_seed)
 
@@ -407,7 +413,9 @@ def run_classification(
     initialisation and batch order -- the lecture's "run it several times". ``split``
     passes an already made (X_train, X_test, y_train, y_test).
     """
-    X_train, X_test, y_train, y_test = split or _split(dataset, n, noise, data_seed, test_fraction)
+    X_train, X_test, y_train, y_test = split or split_data(
+        dataset, n, noise, data_seed, test_fraction
+    )
     model = second_network(seed, init)
     history = train(
         model,
@@ -539,7 +547,7 @@ def run_sweep(
     if isinstance(runs, bool) or not isinstance(runs, int) or runs < 1:
         raise ValueError(f"runs must be a positive integer, got {runs!r}")
     merged = {**CLASSIFY_DEFAULTS, **settings}
-    split = _split(
+    split = split_data(
         merged["dataset"],
         merged["n"],
         merged["noise"],
