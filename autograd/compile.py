@@ -10,9 +10,9 @@ batch at a time:
   nodes are independent of each other, so each group is one vectorised numpy call
   (the neurons of a layer share one call per level, whatever the batch size);
 * a chain of additions ``((t0 + t1) + t2) + ...`` whose partial sums are used nowhere
-  else (a neuron's weighted sum) becomes one *sum* node: numpy's reduction over a
-  non-contiguous axis adds in exactly that left-to-right order, so the result is the
-  eager engine's to the last bit;
+  else (a neuron's weighted sum) becomes one *sum* node, computed as a running sum
+  (``np.add.accumulate``), which adds in exactly that left-to-right order, so the result
+  is the eager engine's to the last bit;
 * the backward pass walks the groups in reverse with the *same* derivative rules as the
   eager engine (the rules in :mod:`autograd.ops` accept arrays), and sums each
   parameter's gradient over the batch;
@@ -32,6 +32,7 @@ eager engine remains the reference.)
 
 from __future__ import annotations
 
+import math
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -55,10 +56,29 @@ class DataDependentGraphError(ValueError):
 # ---------------------------------------------------------------------------------- #
 
 
+def _fold(array: np.ndarray, axis: int) -> np.ndarray:
+    """The left-to-right sum along ``axis``: ((a0 + a1) + a2) + ..., whatever the shape.
+
+    np.sum adds pairwise along numpy's innermost (contiguous) loop, which rounds
+    differently. Over any other axis of a C-ordered array it adds one whole slice at a
+    time, in order. So: reduce when the axes after ``axis`` hold two or more numbers
+    (they then form the inner loop); otherwise add the slices in a loop.
+    """
+    a = np.ascontiguousarray(array)
+    axis %= a.ndim
+    if math.prod(a.shape[axis + 1 :]) >= 2:
+        return np.add.reduce(a, axis=axis)
+    a = np.moveaxis(a, axis, 0)
+    total = a[0].copy()
+    for k in range(1, a.shape[0]):
+        total += a[k]
+    return total
+
+
 def _sum_terms(terms: np.ndarray, out: np.ndarray) -> np.ndarray:
     """Left-to-right sum over axis -2 of (..., terms, batch): ((t0 + t1) + t2) + ..."""
-    # A reduction over a non-contiguous axis accumulates term by term, in order.
-    return np.add.reduce(terms, axis=-2, out=out)
+    out[...] = _fold(terms, axis=-2)
+    return out
 
 
 @dataclass(eq=False)
@@ -582,9 +602,9 @@ class Program:
             for step in reversed(plan.steps):
                 self._backward_step(step, G, batch)
         # The eager engine adds each sample's contribution to a parameter's grad from the
-        # last sample to the first (reverse topological order); sum in that order. (A
-        # reduction over the outer axis of a C-contiguous array runs row by row.)
-        grads = np.add.reduce(np.ascontiguousarray(G[self._param_rows].T[::-1]), axis=0)
+        # last sample to the first (reverse topological order); sum in that order.
+        # (Accumulating along the outer axis keeps numpy's inner loop vectorised.)
+        grads = _fold(G[self._param_rows].T[::-1], axis=0)
         if not np.isfinite(grads).all():
             raise OverflowError("compiled backward: a parameter gradient overflowed")
         outputs = V[self._output_rows].T.copy()
@@ -616,7 +636,7 @@ class Program:
                 # the blocks all read the same rows: their gradients add up (in eager order)
                 if order is not None:
                     contribution = contribution[order]
-                target += np.add.reduce(contribution, axis=0)
+                target += _fold(contribution, axis=0)
             elif target is not None:
                 target += contribution
             else:

@@ -211,7 +211,22 @@ def _np_logaddexp(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.where(x == y, x + _LN2, np.where(d > 0.0, x, y) + tail)
 
 
-_np_log = elementwise(_log)
+_libm_log = _libm(math.log)
+
+
+def _np_exp(x: np.ndarray) -> np.ndarray:
+    try:
+        return _libm_exp(x)
+    except OverflowError:
+        return elementwise(_exp)(x)  # raises the eager engine's error for the culprit
+
+
+def _np_log(x: np.ndarray) -> np.ndarray:
+    if np.all(x > 0.0):
+        return _libm_log(x)
+    return elementwise(_log)(x)  # raises the eager engine's error for the culprit
+
+
 _np_pow = elementwise(_pow)
 
 
@@ -302,11 +317,11 @@ POW = Primitive(
     "x ** y",
 )
 # d e^x / dx = e^x = out
-EXP = Primitive("exp", 1, _exp, elementwise(_exp), lambda x, out: (out,), "exp(x)")
+EXP = Primitive("exp", 1, _exp, _np_exp, lambda x, out: (out,), "exp(x)")
 LOG = Primitive("log", 1, _log, _np_log, lambda x, out: (1.0 / x,), "log(x)")
 # d tanh / dx = 1 - tanh^2
 TANH = Primitive(
-    "tanh", 1, math.tanh, elementwise(math.tanh), lambda x, out: (1.0 - out * out,), "tanh(x)"
+    "tanh", 1, math.tanh, _libm(math.tanh), lambda x, out: (1.0 - out * out,), "tanh(x)"
 )
 # d sigma / dx = sigma (1 - sigma)
 SIGMOID = Primitive(

@@ -244,10 +244,9 @@ for _ in range(1_000_000):
 v.backward()
 """,
     "compiled classifier (225 samples)": """
-import numpy as np
+from nn.losses import cross_entropy
 from nn.train import _compile_batches
 from valuegrad import lecture
-d = lecture.CLASSIFY_DEFAULTS
 X, _, y, _ = lecture.split_data()
 net = lecture.second_network(0)
 batch = _compile_batches(net, cross_entropy, "cross_entropy", X, y)
@@ -264,9 +263,12 @@ def memory_rows() -> list[Row]:
     """Peak RSS (MiB) of each memory script, each in a fresh interpreter."""
     rows = []
     for name, script in _MEMORY_SCRIPTS.items():
-        probe = (
-            script
-            + "\nimport resource\nprint(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+        # VmHWM: the high-water mark of this process image's resident memory (ru_maxrss
+        # would also count the parent's memory at fork time, kept across exec).
+        probe = script + (
+            "\nfor line in open('/proc/self/status'):\n"
+            "    if line.startswith('VmHWM:'):\n"
+            "        print(int(line.split()[1]))\n"
         )
         out = subprocess.run(
             [sys.executable, "-c", probe],
@@ -320,7 +322,10 @@ def main(argv: list[str] | None = None) -> int:
     for name, module in (("micrograd", micrograd), ("torch", torch)):
         if module is None:
             print(f"note: {name} is not installed (pip install -e '.[bench]'): its column is empty")
+    # Importing torch leaves hundreds of thousands of long-lived objects; freezing them
+    # keeps every later garbage collection from re-scanning them inside the timings.
     gc.collect()
+    gc.freeze()
     started = time.perf_counter()
     rows = [mlp_workload(repeats, micrograd, torch)]
     for mode in ("batch", "stochastic"):

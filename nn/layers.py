@@ -340,11 +340,11 @@ class MLP(Module):
         for k, layer in enumerate(self.layers):
             W = np.array(layer.weights)  # (nout, nin)
             b = np.array(layer.biases)
-            # Z[:, j] = x0*w_j0 + x1*w_j1 + ... + b_j, summed in the eager order
-            Z = A[:, 0:1] * W[:, 0]
-            for i in range(1, layer.nin):
-                Z = Z + A[:, i : i + 1] * W[:, i]
-            Z = Z + b
+            # Z[:, j] = x0*w_j0 + x1*w_j1 + ... + b_j, summed in the eager order: a running
+            # sum (np.add.accumulate) is left to right by definition, where np.sum may
+            # add pairwise; its last row is the whole sum.
+            terms = A.T[:, :, None] * W.T[:, None, :]  # (nin, n, nout): x_i * w_ji
+            Z = np.add.accumulate(terms, axis=0)[-1] + b
             A = Z if k == last and not output_activation else ACTIVATIONS[layer.activation].np_fn(Z)
             outputs.append(A)
         return outputs

@@ -121,7 +121,8 @@ def test_several_outputs() -> None:
 
 def test_fused_sums_add_in_the_eager_order() -> None:
     # Terms of wildly different magnitudes: any other order would round differently.
-    terms = [1e16, 1.0, -1e16, 3.0, 1e-3, 7.0]
+    # (more than 8 terms: numpy would add them pairwise in another memory order)
+    terms = [1e16, 1.0, -1e16, 3.0, 1e-3, 7.0, -2.5e15, 1e-8, 5.0, 2.5e15, 0.1, -7.0, 1e16]
     ws = [Value(t) for t in terms]
 
     def fn(x: Value) -> Value:

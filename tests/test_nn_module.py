@@ -178,8 +178,10 @@ def test_mlp_weights_and_biases_layout() -> None:
     assert [v.data for v in net([1.0, 2.0])] == [3 * h + 1, 4 * h + 1]
 
 
-def test_forward_numpy_agrees_with_the_eager_forward_bit_for_bit() -> None:
-    net = MLP(2, [4, 6, 6, 4, 2], seed=3)
+@pytest.mark.parametrize("sizes", [[4, 6, 6, 4, 2], [16, 16, 1], [12, 40, 3]])
+def test_forward_numpy_agrees_with_the_eager_forward_bit_for_bit(sizes: list[int]) -> None:
+    # wide layers too: numpy sums more than 8 terms pairwise unless told otherwise
+    net = MLP(2, sizes, seed=3)
     X = np.random.default_rng(0).normal(size=(50, 2))
     eager = np.array([[v.data for v in net(x)] for x in X.tolist()])
     assert np.array_equal(net.forward_numpy(X), eager)
