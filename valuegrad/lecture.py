@@ -263,9 +263,10 @@ def second_network(seed: int | None = 0, init: str = "auto") -> MLP:
 def dead_relus(model: MLP, X: np.ndarray) -> list[int]:
     """Per hidden ReLU layer: how many neurons output 0 for every row of X (dead units).
 
-    A dead unit passes no gradient to its weights (relu' = 0 on all of X), so gradient
-    descent can never revive it; a layer with every unit dead makes the network's output
-    constant, and a two-class run then sits at 50% accuracy.
+    A dead unit passes no gradient to its incoming weights (relu' = 0 on all of X): only
+    a change in the layers below it (or an optimizer's momentum) can bring it back. A
+    layer with every unit dead blocks every gradient to the layers below as well, so
+    nothing can: the network's output is constant, and a two-class run sits at about 50%.
     """
     outputs = model.layer_outputs_numpy(np.asarray(X, dtype=np.float64))[:-1]
     return [

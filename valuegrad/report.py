@@ -17,7 +17,9 @@ Nothing here prints: progress goes to the ``log`` callback.
 from __future__ import annotations
 
 import html
+import itertools
 import json
+import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -263,11 +265,14 @@ def _first_network(page: _Page, facts: dict[str, Any], log: Callable[[str], None
     plot_losses(
         {"loss": result.losses}, page.file("2_loss.svg"), title="First network: loss per iteration"
     )
+    losses = [*result.losses, result.final.loss]
+    monotone = all(b < a for a, b in itertools.pairwise(losses))
     page.figure(
         "2_loss.svg",
         f"1000 iterations of SGD with eta = 0.5, weights only (as the lecture's code): the "
-        f"loss falls from {result.initial.loss:.4f} to {result.final.loss:.6f} and never "
-        f"rises. The outputs move from [{result.initial.output[0]:.4f}, "
+        f"loss falls from {result.initial.loss:.4f} to {result.final.loss:.6f}"
+        + (", at every single step" if monotone else " (not at every step)")
+        + f". The outputs move from [{result.initial.output[0]:.4f}, "
         f"{result.initial.output[1]:.4f}] to [{result.final.output[0]:.4f}, "
         f"{result.final.output[1]:.4f}] (target [0.01, 0.99]).",
     )
@@ -337,15 +342,17 @@ def _second_network(
     )
     good = sum(r.test_accuracy >= 0.95 for r in runs)
     stuck_runs = [r for r in runs if r.stuck]
-    final = {m: sorted(r.history.loss[-1] for r in sweep.by_mode(m)) for m in sweep.modes}
-    median_loss = {m: v[len(v) // 2] for m, v in final.items()}
+    median_loss = {
+        m: statistics.median(r.history.loss[-1] for r in sweep.by_mode(m)) for m in sweep.modes
+    }
     page.para(
         "The lecture's quiz asks to run the code several times and find the pattern. "
         f"Here {good} of {len(runs)} runs reached a test accuracy of 0.95 or more and "
         f"{len(stuck_runs)} ended near chance. A ReLU unit whose input is negative for "
-        "every sample outputs 0 and passes back a zero gradient, so gradient descent "
-        "never revives it; when a whole layer dies the output no longer depends on the "
-        "input and the accuracy sits at chance. The median final training loss was "
+        "every sample outputs 0 and passes back a zero gradient, so its weights stop "
+        "learning; when a whole layer dies, no gradient reaches the layers below it "
+        "either, the output no longer depends on the input, and the accuracy sits at "
+        "chance for good. The median final training loss was "
         + ", ".join(f"{median_loss[m]:.3f} in {m} mode" for m in sweep.modes)
         + ": with the same number of epochs, stochastic mode makes many more (noisier) "
         "updates than batch mode's one per epoch."
