@@ -44,7 +44,7 @@ from autograd import ops
 from autograd.graph import toposort
 from autograd.value import Value, enable_grad
 
-__all__ = ["DataDependentGraphError", "Program", "compile"]
+__all__ = ["DataDependentGraphError", "Program", "compile", "fold_sum"]
 
 
 class DataDependentGraphError(ValueError):
@@ -56,7 +56,7 @@ class DataDependentGraphError(ValueError):
 # ---------------------------------------------------------------------------------- #
 
 
-def _fold(array: np.ndarray, axis: int) -> np.ndarray:
+def fold_sum(array: np.ndarray, axis: int) -> np.ndarray:
     """The left-to-right sum along ``axis``: ((a0 + a1) + a2) + ..., whatever the shape.
 
     np.sum adds pairwise along numpy's innermost (contiguous) loop, which rounds
@@ -77,7 +77,7 @@ def _fold(array: np.ndarray, axis: int) -> np.ndarray:
 
 def _sum_terms(terms: np.ndarray, out: np.ndarray) -> np.ndarray:
     """Left-to-right sum over axis -2 of (..., terms, batch): ((t0 + t1) + t2) + ..."""
-    out[...] = _fold(terms, axis=-2)
+    out[...] = fold_sum(terms, axis=-2)
     return out
 
 
@@ -604,7 +604,7 @@ class Program:
         # The eager engine adds each sample's contribution to a parameter's grad from the
         # last sample to the first (reverse topological order); sum in that order.
         # (Accumulating along the outer axis keeps numpy's inner loop vectorised.)
-        grads = _fold(G[self._param_rows].T[::-1], axis=0)
+        grads = fold_sum(G[self._param_rows].T[::-1], axis=0)
         if not np.isfinite(grads).all():
             raise OverflowError("compiled backward: a parameter gradient overflowed")
         outputs = V[self._output_rows].T.copy()
@@ -636,7 +636,7 @@ class Program:
                 # the blocks all read the same rows: their gradients add up (in eager order)
                 if order is not None:
                     contribution = contribution[order]
-                target += _fold(contribution, axis=0)
+                target += fold_sum(contribution, axis=0)
             elif target is not None:
                 target += contribution
             else:

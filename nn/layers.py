@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from autograd import Value
+from autograd.compile import fold_sum
 from nn.activations import ACTIVATIONS, get_activation
 from nn.module import Module
 
@@ -340,11 +341,11 @@ class MLP(Module):
         for k, layer in enumerate(self.layers):
             W = np.array(layer.weights)  # (nout, nin)
             b = np.array(layer.biases)
-            # Z[:, j] = x0*w_j0 + x1*w_j1 + ... + b_j, summed in the eager order: a running
-            # sum (np.add.accumulate) is left to right by definition, where np.sum may
-            # add pairwise; its last row is the whole sum.
-            terms = A.T[:, :, None] * W.T[:, None, :]  # (nin, n, nout): x_i * w_ji
-            Z = np.add.accumulate(terms, axis=0)[-1] + b
+            # Z[:, j] = x0*w_j0 + x1*w_j1 + ... + b_j, summed in the eager order (left to
+            # right, where np.sum may add pairwise)
+            # (nin, n, nout): x_i * w_ji, laid out in C order so the sum needs no copy
+            terms = np.multiply(A.T[:, :, None], W.T[:, None, :], order="C")
+            Z = fold_sum(terms, axis=0) + b
             A = Z if k == last and not output_activation else ACTIVATIONS[layer.activation].np_fn(Z)
             outputs.append(A)
         return outputs
