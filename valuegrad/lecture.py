@@ -449,7 +449,7 @@ def run_classification(
         batch_size=batch_size,
         init=init,
         seed=seed,
-        engine=engine,
+        engine=history.engine,  # the engine that ran: "auto" resolves to one of them
         model=model,
         history=history,
         X_train=X_train,

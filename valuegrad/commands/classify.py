@@ -197,7 +197,7 @@ def _single(settings: dict[str, Any], as_json: bool, out_dir: Path | None, progr
 
 
 def _write_single(result: Any, out_dir: Path, payload: dict[str, Any]) -> None:
-    from viz.plots import plot_decision_boundary, plot_losses
+    from viz.plots import plot_losses
 
     stem = f"classify_{result.mode}"
     write_json(out_dir / f"{stem}.json", payload)
@@ -205,7 +205,17 @@ def _write_single(result: Any, out_dir: Path, payload: dict[str, Any]) -> None:
     title = f"{result.dataset}: {result.mode} training ({result.optimizer}, lr {result.lr:g})"
     plot_losses({result.mode: result.history}, path, title=title)
     print(f"wrote {path}", file=sys.stderr)
-    path = out_dir / f"{stem}_boundary.svg"
+    _boundary(
+        result,
+        out_dir / f"{stem}_boundary.svg",
+        f"{result.mode}: test accuracy {result.test_accuracy:.3f}",
+    )
+
+
+def _boundary(result: Any, path: Path, title: str) -> None:
+    """Save one run's decision boundary, with its training and test points."""
+    from viz.plots import plot_decision_boundary
+
     plot_decision_boundary(
         result.model,
         result.X_train,
@@ -213,7 +223,7 @@ def _write_single(result: Any, out_dir: Path, payload: dict[str, Any]) -> None:
         path,
         X_test=result.X_test,
         y_test=result.y_test,
-        title=f"{result.mode}: test accuracy {result.test_accuracy:.3f}",
+        title=title,
     )
     print(f"wrote {path}", file=sys.stderr)
 
@@ -342,7 +352,7 @@ def _sweep_summary(sweep: Any) -> str:
 
 
 def _write_sweep(sweep: Any, out_dir: Path, payload: dict[str, Any]) -> None:
-    from viz.plots import plot_batch_vs_stochastic, plot_decision_boundary, plot_losses
+    from viz.plots import plot_batch_vs_stochastic, plot_losses
 
     write_json(out_dir / "classify_runs.json", payload)
     curves = {f"{r.mode} seed {r.seed}": r.history.loss for r in sweep.runs}
@@ -365,14 +375,8 @@ def _write_sweep(sweep: Any, out_dir: Path, payload: dict[str, Any]) -> None:
         )
         print(f"wrote {path}", file=sys.stderr)
     else:
-        path = out_dir / f"classify_{r0.mode}_boundary.svg"
-        plot_decision_boundary(
-            r0.model,
-            r0.X_train,
-            r0.y_train,
-            path,
-            X_test=r0.X_test,
-            y_test=r0.y_test,
-            title=f"{r0.mode} (seed {r0.seed}): test accuracy {r0.test_accuracy:.3f}",
+        _boundary(
+            r0,
+            out_dir / f"classify_{r0.mode}_boundary.svg",
+            f"{r0.mode} (seed {r0.seed}): test accuracy {r0.test_accuracy:.3f}",
         )
-        print(f"wrote {path}", file=sys.stderr)
