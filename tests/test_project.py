@@ -46,11 +46,14 @@ def public_names(module_name: str) -> list[tuple[str, object]]:
     return [(name, getattr(module, name)) for name in getattr(module, "__all__", [])]
 
 
-@pytest.mark.parametrize("package", ["autograd"])
+@pytest.mark.parametrize("package", ["autograd", "nn", "viz", "valuegrad"])
 def test_every_public_name_has_a_docstring(package: str) -> None:
     missing = []
-    for path in sorted((ROOT / package).glob("*.py")):
-        module_name = f"{package}.{path.stem}" if path.stem != "__init__" else package
+    for path in sorted((ROOT / package).rglob("*.py")):
+        if path.stem == "__main__":  # runs the program when imported
+            continue
+        parts = path.relative_to(ROOT).with_suffix("").parts
+        module_name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
         for name, obj in public_names(module_name):
             if inspect.isclass(obj) or inspect.isfunction(obj):
                 if not (obj.__doc__ or "").strip():
