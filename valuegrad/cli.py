@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import pkgutil
 import sys
 from collections.abc import Sequence
@@ -53,10 +54,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     prefix = f"valuegrad {args.command}: error:"
     try:
-        return int(args.run(args) or 0)
+        status = int(args.run(args) or 0)
+        sys.stdout.flush()  # inside the try: a reader that left is reported here, not at exit
+        return status
     except UsageError as err:
         print(f"{prefix} {err}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # the reader went away (`valuegrad classify | head`): stop quietly, as `cat` does
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except (ValueError, TypeError, ArithmeticError, OSError) as err:
         print(f"{prefix} {err}", file=sys.stderr)
         return 1
