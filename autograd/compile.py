@@ -19,9 +19,15 @@ batch at a time:
 * buffers and views are planned once per batch size and reused, so a replay is a tight
   loop of numpy calls with no allocation of the big arrays.
 
-Each node computes the same formula in the same order as in the eager engine, so the
-values agree to the last bit or two (numpy's ``exp``/``tanh`` may differ from ``math``'s
-by an ulp, and parameter gradients are summed over the batch in another order).
+Each node computes the same formula, with the same float kernels (``math.exp`` and
+friends, applied element by element, where numpy's own would differ in the last bit),
+in the same order as the eager engine, so every value is the eager one to the last
+bit. Gradients are too wherever the order in which a node's gradient contributions
+arrive can be matched: a parameter's contributions are summed from the last sample to
+the first, and a layer input's from the last neuron to the first, as ``backward`` adds
+them, which makes layered networks (MLPs) and their whole training runs bit-for-bit
+equal. Elsewhere (a node used by operations at different depths) two contributions may
+be added in the other order: equal up to rounding.
 
 A graph whose *shape* depends on the data — Python code that branches on ``.data``, or
 constants computed from the inputs — cannot be replayed. :func:`compile` records the
