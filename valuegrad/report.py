@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import html
 import itertools
-import json
 import statistics
 import time
 from collections.abc import Callable
@@ -29,6 +28,7 @@ from typing import Any
 from autograd import Value
 from nn import data, squared_error
 from valuegrad import lecture
+from valuegrad.options import write_json, write_text
 
 __all__ = ["Report", "build_report"]
 
@@ -105,10 +105,7 @@ class _Page:
         return path
 
     def json(self, name: str, payload: Any) -> None:
-        path = self.file(name)
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
-        tmp.replace(path)
+        write_json(self.file(name), payload, announce=False)
         self.add(f'<p>Data: <a href="{html.escape(name)}">{html.escape(name)}</a></p>')
 
     def write(self, title: str, intro: str) -> Path:
@@ -118,11 +115,7 @@ class _Page:
             f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head><body>"
             f"<h1>{html.escape(title)}</h1><p>{intro}</p>\n{body}\n</body></html>\n"
         )
-        index = self.out / "index.html"
-        tmp = index.with_name("index.html.tmp")
-        tmp.write_text(page, encoding="utf-8")
-        tmp.replace(index)
-        return index
+        return write_text(self.out / "index.html", page)
 
 
 def _fmt(x: float, digits: int = 4) -> str:
@@ -294,6 +287,7 @@ def _second_network(
         plot_decision_boundaries,
         plot_decision_boundary,
         plot_losses,
+        save_svg,
     )
 
     d = lecture.CLASSIFY_DEFAULTS
@@ -422,8 +416,6 @@ def _second_network(
         page.para("No run got stuck near 50% with these seeds.")
 
     trained = best["stochastic"] if "stochastic" in best else next(iter(best.values()))
-    from viz import save_svg
-
     save_svg(
         draw_network(trained.model, title=f"trained ({trained.mode}, seed {trained.seed})"),
         page.file("3_trained_network.svg"),

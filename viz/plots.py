@@ -270,6 +270,24 @@ def _check_model(model: Any) -> None:
         raise ValueError(f"a decision boundary needs a model with 2 inputs, got {nin}")
 
 
+def _boundary_data(
+    X: Any, y: Any, X_test: Any, y_test: Any, resolution: Any
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """The training and test points checked for a decision-boundary plot, and the grid size."""
+    X, y = _points(X, y, "training data")
+    if (X_test is None) != (y_test is None):
+        raise ValueError("give both X_test and y_test, or neither")
+    if X_test is not None:
+        X_test, y_test = _points(X_test, y_test, "test data")
+    if (
+        isinstance(resolution, bool)
+        or not isinstance(resolution, int)
+        or not 2 <= resolution <= 1000
+    ):
+        raise ValueError(f"resolution must be an integer in [2, 1000], got {resolution!r}")
+    return X, y, X_test, y_test
+
+
 def plot_decision_boundary(
     model: Module,
     X: np.ndarray,
@@ -288,17 +306,7 @@ def plot_decision_boundary(
     """
     out = _check_path(path)
     _check_model(model)
-    X, y = _points(X, y, "training data")
-    if (X_test is None) != (y_test is None):
-        raise ValueError("give both X_test and y_test, or neither")
-    if X_test is not None:
-        X_test, y_test = _points(X_test, y_test, "test data")
-    if (
-        isinstance(resolution, bool)
-        or not isinstance(resolution, int)
-        or not 2 <= resolution <= 1000
-    ):
-        raise ValueError(f"resolution must be an integer in [2, 1000], got {resolution!r}")
+    X, y, X_test, y_test = _boundary_data(X, y, X_test, y_test, resolution)
     fig, (ax,) = _new_figure(5.2, 4.4)
     image = _draw_boundary(ax, model, X, y, X_test, y_test, resolution, title)
     fig.colorbar(image, ax=ax, label="P(class 1)")
@@ -332,11 +340,7 @@ def plot_batch_vs_stochastic(
         )
     for model in models.values():
         _check_model(model)
-    X, y = _points(X, y, "training data")
-    if (X_test is None) != (y_test is None):
-        raise ValueError("give both X_test and y_test, or neither")
-    if X_test is not None:
-        X_test, y_test = _points(X_test, y_test, "test data")
+    X, y, X_test, y_test = _boundary_data(X, y, X_test, y_test, resolution)
     modes = list(models)
     fig, axes = _new_figure(5.0 * (len(modes) + 1), 4.2, ncols=len(modes) + 1)
     curves = [(mode, *_as_series(histories[mode], "epoch")) for mode in modes]
@@ -394,7 +398,7 @@ def plot_decision_boundaries(
     fig, axes = _new_figure(3.0 * len(items), 3.1, ncols=len(items))
     for ax, (name, (model, X, y)) in zip(axes, items.items(), strict=True):
         _check_model(model)
-        X, y = _points(X, y, f"data of {name!r}")
+        X, y, _, _ = _boundary_data(X, y, None, None, resolution)
         _draw_boundary(ax, model, X, y, None, None, resolution, name)
         ax.get_legend().remove()
         ax.set_xticks([])

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from valuegrad.cli import UsageError
-from valuegrad.commands.regress import output_dir, parse_float, parse_int, write_json
+from valuegrad.options import output_dir, parse_float, parse_int, write_json
 
 ORDER = 30
 NAME = "classify"

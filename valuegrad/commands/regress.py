@@ -8,73 +8,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
-from pathlib import Path
 from typing import Any
 
-from valuegrad.cli import UsageError
+from valuegrad.options import output_dir, parse_float, parse_int, write_json
 
 ORDER = 20
 NAME = "regress"
 HELP = "the lecture's first network (2-3-2, sigmoid): forward pass, gradients, SGD training"
 
-__all__ = ["HELP", "NAME", "ORDER", "parse_float", "parse_int", "register", "run"]
-
-
-# ----------------------------------------------------------------- shared helpers
-def parse_int(option: str, text: str, minimum: int) -> int:
-    """``text`` as an integer >= minimum; a UsageError naming the option otherwise."""
-    try:
-        value = int(text)
-    except (TypeError, ValueError):
-        raise UsageError(f"{option} must be an integer, got {text!r}") from None
-    if value < minimum:
-        raise UsageError(f"{option} must be >= {minimum}, got {value}")
-    return value
-
-
-def parse_float(
-    option: str,
-    text: str,
-    *,
-    low: float,
-    high: float = math.inf,
-    low_open: bool = True,
-    high_open: bool = True,
-) -> float:
-    """``text`` as a finite float within the given interval; a UsageError otherwise."""
-    try:
-        value = float(text)
-    except (TypeError, ValueError):
-        raise UsageError(f"{option} must be a number, got {text!r}") from None
-    above = value > low if low_open else value >= low
-    below = value < high if high_open else value <= high
-    if not (math.isfinite(value) and above and below):
-        interval = (
-            f"{'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
-            if math.isfinite(high)
-            else f"{'>' if low_open else '>='} {low:g}"
-        )
-        raise UsageError(f"{option} must be {interval}, got {text!r}")
-    return value
-
-
-def output_dir(text: str | None) -> Path | None:
-    """The ``-o`` directory, created if missing; a UsageError if it is a file."""
-    if text is None:
-        return None
-    path = Path(text)
-    if path.exists() and not path.is_dir():
-        raise UsageError(f"-o must name a directory, but {text!r} is a file")
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def write_json(path: Path, payload: Any) -> None:
-    """Write ``payload`` as indented JSON and say so on stderr."""
-    path.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
-    print(f"wrote {path}", file=sys.stderr)
+__all__ = ["HELP", "NAME", "ORDER", "register", "run"]
 
 
 # ------------------------------------------------------------------------ command
