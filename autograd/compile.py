@@ -38,7 +38,6 @@ eager engine remains the reference.)
 
 from __future__ import annotations
 
-import math
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -48,6 +47,7 @@ import numpy as np
 
 from autograd import ops
 from autograd.graph import toposort
+from autograd.numerics import fold_sum
 from autograd.value import Value, enable_grad
 
 __all__ = ["DataDependentGraphError", "Program", "compile", "fold_sum"]
@@ -60,25 +60,6 @@ class DataDependentGraphError(ValueError):
 # ---------------------------------------------------------------------------------- #
 # The fused n-ary sum: forward is a left fold, every term's local derivative is 1.    #
 # ---------------------------------------------------------------------------------- #
-
-
-def fold_sum(array: np.ndarray, axis: int) -> np.ndarray:
-    """The left-to-right sum along ``axis``: ((a0 + a1) + a2) + ..., whatever the shape.
-
-    np.sum adds pairwise along numpy's innermost (contiguous) loop, which rounds
-    differently. Over any other axis of a C-ordered array it adds one whole slice at a
-    time, in order. So: reduce when the axes after ``axis`` hold two or more numbers
-    (they then form the inner loop); otherwise add the slices in a loop.
-    """
-    a = np.ascontiguousarray(array)
-    axis %= a.ndim
-    if math.prod(a.shape[axis + 1 :]) >= 2:
-        return np.add.reduce(a, axis=axis)
-    a = np.moveaxis(a, axis, 0)
-    total = a[0].copy()
-    for k in range(1, a.shape[0]):
-        total += a[k]
-    return total
 
 
 def _sum_terms(terms: np.ndarray, out: np.ndarray) -> np.ndarray:
@@ -313,6 +294,14 @@ class Program:
             raise ValueError("compile: a Value cannot be both an input and a parameter")
 
         order = _multi_toposort(outputs)
+        for node in order:
+            prim = node.primitive
+            if prim is not None and prim.np_forward is None:
+                raise TypeError(
+                    f"compile: the primitive {prim.name!r} has no array form; declare it "
+                    "with np_forward=... (a function of numpy arrays) to compile graphs "
+                    "that use it"
+                )
         self.n_inputs = len(self.inputs)
         self.n_outputs = len(outputs)
         self.num_nodes = len(order)

@@ -17,14 +17,10 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from autograd import ops
 from autograd.graph import toposort
 from autograd.value import Value
 
 __all__ = ["GradcheckReport", "GradcheckRow", "gradcheck"]
-
-# Primitives whose derivative does not exist at input 0.
-_KINKS = (ops.RELU, ops.STEP)
 
 
 @dataclass(frozen=True)
@@ -45,7 +41,10 @@ class GradcheckRow:
     def note(self) -> str:
         """Why this row can be misleading, or ""."""
         if self.kink:
-            return "straddles a kink (relu/step input at 0): the finite difference is meaningless"
+            return (
+                "straddles a kink (relu, step, abs, maximum, ... at the point where it is not "
+                "differentiable): the finite difference is meaningless"
+            )
         return ""
 
 
@@ -98,12 +97,18 @@ class GradcheckReport:
 
 
 def _kink_signs(out: Value) -> tuple[int, ...]:
-    """Which side of 0 each relu/step input lies on, in walk order."""
+    """On which side of its kink each node with one lies (the sign of ``Primitive.kink``).
+
+    ``kink`` is zero where an operation is not differentiable (relu: its input; maximum:
+    x - y); when a shifted input changes one of these signs, the difference quotient
+    straddles the kink.
+    """
     signs = []
     for node in toposort(out):
-        if node.primitive in _KINKS:
-            x = node.parents[0].data
-            signs.append((x > 0.0) - (x < 0.0))
+        prim = node.primitive
+        if prim is not None and prim.kink is not None:
+            k = prim.kink(*(p.data for p in node.parents))
+            signs.append((k > 0.0) - (k < 0.0))
     return tuple(signs)
 
 

@@ -4,7 +4,9 @@ Reverse-mode differentiation visits the nodes from the output back to the leaves
 handles a node only after every node that consumed it has passed its gradient down.
 Reversed topological order (each node after all of its parents) guarantees exactly
 that; the order is built iteratively, so graph depth is limited by memory only, never
-by Python's recursion limit.
+by Python's recursion limit. :class:`Walk` is that loop, one chain-rule step per edge;
+``grad`` and :func:`viz.trace` consume it, and ``backward`` is its float form written
+as one tight loop (the tests check that the two take the same steps in the same order).
 
 The walk reads the node's private slots (``_a``, ``_b``, ``_prim``) directly; this
 module never imports :mod:`autograd.value` at import time (``value`` imports us).
@@ -12,13 +14,13 @@ module never imports :mod:`autograd.value` at import time (``value`` imports us)
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:  # pragma: no cover
     from autograd.value import Value
 
-__all__ = ["backward", "grad", "toposort"]
+__all__ = ["Step", "Walk", "backward", "grad", "toposort"]
 
 
 def toposort(root: Value) -> list[Value]:
@@ -104,15 +106,132 @@ def _restore(order: list[Value], saved: list[float]) -> None:
         node.grad = old
 
 
+class Step(NamedTuple):
+    """One term of the chain rule: what ``node`` passes down to its input ``parent``.
+
+    ``contribution = upstream * local`` is added to the parent's gradient, where
+    ``upstream`` is d(root)/d(node) (complete by the time the node is reached) and
+    ``local`` is d(node)/d(parent), from the primitive's rule.
+    """
+
+    node: Value
+    parent: Value
+    position: int  # which argument of the operation the parent is (0 or 1)
+    upstream: Any  # a float (a Value with create_graph=True)
+    local: Any  # None where the rule is undefined and nothing flows (upstream 0)
+    contribution: Any
+
+
+class Walk:
+    """The reverse-mode walk from ``root``, one :class:`Step` per edge (iterate it).
+
+    Nodes are visited in reversed topological order, so a node's upstream gradient is
+    complete when it is reached; its inputs are visited in argument order. ``grads``
+    holds d(root)/d(node) for every node reached so far, and for all of them once the
+    iteration has ended. This is the one implementation of the chain-rule loop: ``grad``
+    (both forms), :func:`viz.trace` and the explorer are built on it, and ``backward``
+    is a tight copy of its float form, checked step for step by the tests.
+
+    * ``create_graph=False``: floats. A node whose upstream gradient is 0 passes 0 to its
+      inputs without needing its rule (as ``backward``, which skips it); its ``local`` is
+      still computed when it can be, for display, else None.
+    * ``create_graph=True``: Values, recorded even under ``no_grad``: the gradients are
+      nodes of a new graph that reaches back to the leaves, differentiable again. A
+      partial that is the constant 0 adds nothing (and no node).
+
+    Errors are those of ``backward``: a rule that fails where it is needed raises (the
+    message names the operation and its inputs), and so does a gradient that is not
+    finite at the end, naming its node.
+    """
+
+    def __init__(self, root: Value, *, create_graph: bool = False) -> None:
+        self.root = root
+        self.order = toposort(root)
+        self.create_graph = create_graph
+        self.grads: dict[Value, Any] = {}
+
+    def __iter__(self) -> Iterator[Step]:
+        return self._values() if self.create_graph else self._floats()
+
+    def _floats(self) -> Iterator[Step]:
+        grads = self.grads
+        grads.clear()
+        grads[self.root] = 1.0  # d root / d root
+        for node in reversed(self.order):
+            prim = node._prim
+            if prim is None:
+                continue
+            g = grads[node]
+            a, b = node._a, node._b
+            try:
+                local = (
+                    prim.deriv(a.data, node.data)
+                    if b is None
+                    else prim.deriv(a.data, b.data, node.data)
+                )
+            except (ArithmeticError, ValueError) as err:
+                if g != 0.0:
+                    raise _rethrow(err, node) from err
+                local = (None, None)  # undefined here, but nothing flows through it
+            for k, parent in enumerate((a,) if b is None else (a, b)):
+                d = local[k]
+                # chain rule: parent gradient += upstream gradient * local derivative
+                contribution = 0.0 if g == 0.0 or d is None else g * d
+                grads[parent] = grads.get(parent, 0.0) + contribution
+                yield Step(node, parent, k, g, d, contribution)
+        _check_finite(grads, "grad")
+
+    def _values(self) -> Iterator[Step]:
+        from autograd.value import Value, enable_grad
+
+        grads = self.grads
+        grads.clear()
+        with enable_grad():
+            grads[self.root] = Value(1.0)
+            for node in reversed(self.order):
+                prim = node._prim
+                g = grads.get(node)
+                if prim is None or g is None:  # g None: only constant-0 partials reach it
+                    continue
+                parents = node.parents
+                try:
+                    # The rule sees Values, so the partials it returns are graph nodes
+                    # (or exact constants such as 1.0 for +), differentiable again.
+                    local = prim.deriv(*parents, node)
+                except (ArithmeticError, ValueError) as err:
+                    raise _rethrow(err, node) from err
+                for k, parent in enumerate(parents):
+                    d = local[k]
+                    if type(d) is float:  # a constant partial: keep the new graph small
+                        if d == 0.0:
+                            yield Step(node, parent, k, g, d, 0.0)
+                            continue
+                        contribution = g if d == 1.0 else g * d
+                    else:
+                        contribution = g * d
+                    old = grads.get(parent)
+                    grads[parent] = contribution if old is None else old + contribution
+                    yield Step(node, parent, k, g, d, contribution)
+        _check_finite(grads, "grad")
+
+
+def _check_finite(grads: dict[Value, Any], who: str) -> None:
+    for node, g in grads.items():
+        x = g if type(g) is float else float(g)
+        if x - x != 0.0:  # inf - inf and nan - nan are nan
+            raise OverflowError(f"{who}: the gradient of {node!r} overflowed to {x!r}")
+
+
 def grad(output: Value, inputs: Value | Sequence[Value], create_graph: bool = False) -> list[Any]:
     """d(output)/d(x) for each x in ``inputs``, leaving every ``.grad`` untouched.
 
     With ``create_graph=False`` the results are floats. With ``create_graph=True`` they
     are Values whose graph reaches back to the inputs, so they can be differentiated
     again (second, third, ... derivatives). An input that ``output`` does not depend on
-    has derivative 0.
+    has derivative 0. A gradient that overflows raises ``OverflowError`` naming its node,
+    as ``backward`` does.
     """
-    from autograd.value import Value, enable_grad
+    from autograd.value import Value
 
     if not isinstance(output, Value):
         raise TypeError(f"grad: output must be a Value, got {type(output).__name__}")
@@ -122,52 +241,13 @@ def grad(output: Value, inputs: Value | Sequence[Value], create_graph: bool = Fa
     for i, x in enumerate(inputs):
         if not isinstance(x, Value):
             raise TypeError(f"grad: inputs[{i}] must be a Value, got {type(x).__name__}")
-
-    order = toposort(output)
+    walk = Walk(output, create_graph=create_graph)
+    for _ in walk:
+        pass
     if not create_graph:
-        grads: dict[Value, Any] = {output: 1.0}
-        for node in reversed(order):
-            prim = node._prim
-            g = grads.get(node)
-            if prim is None or g is None or g == 0.0:
-                continue
-            a, b = node._a, node._b
-            try:
-                if b is None:
-                    partials = ((a, g * prim.deriv(a.data, node.data)[0]),)
-                else:
-                    da, db = prim.deriv(a.data, b.data, node.data)
-                    partials = ((a, g * da), (b, g * db))
-            except (ArithmeticError, ValueError) as err:
-                raise _rethrow(err, node) from err
-            for parent, contribution in partials:
-                grads[parent] = grads[parent] + contribution if parent in grads else contribution
-        return [float(grads.get(x, 0.0)) for x in inputs]
-
-    with enable_grad():
-        grads = {output: Value(1.0)}
-        for node in reversed(order):
-            prim = node._prim
-            g = grads.get(node)
-            if prim is None or g is None:
-                continue
-            parents = node.parents
-            try:
-                # The rule sees Values, so the local derivatives it returns are graph
-                # nodes (or exact constants such as 1.0 for +), differentiable again.
-                local = prim.deriv(*parents, node)
-            except (ArithmeticError, ValueError) as err:
-                raise _rethrow(err, node) from err
-            for parent, d in zip(parents, local, strict=True):
-                if type(d) is float:  # a constant partial: keep the new graph small
-                    if d == 0.0:
-                        continue
-                    contribution = g if d == 1.0 else g * d
-                else:
-                    contribution = g * d
-                grads[parent] = grads[parent] + contribution if parent in grads else contribution
-        result = []
-        for x in inputs:
-            g = grads.get(x)
-            result.append(Value(0.0) if g is None else g if isinstance(g, Value) else Value(g))
-        return result
+        return [float(walk.grads.get(x, 0.0)) for x in inputs]
+    result = []
+    for x in inputs:
+        g = walk.grads.get(x)
+        result.append(Value(0.0) if g is None else g)
+    return result

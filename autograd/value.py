@@ -2,35 +2,196 @@
 
 A node of the computational graph holds its forward ``data``, its ``grad`` (filled in by
 ``backward``), a display ``label``, the primitive that made it and its parents. Nodes
-are created by the operators and methods of ``Value``; the derivative of each
-operation lives in the primitive table (:mod:`autograd.ops`), not in the node.
+are created by the operators and methods of ``Value`` (or by calling a primitive); the
+derivative of each operation lives in the primitive table (:mod:`autograd.ops`), not in
+the node.
 
 Speed notes. A node is one small object with ``__slots__`` and no per-node closure,
 and it stores its (at most two) parents in two slots rather than in a tuple: the
 graph is then one garbage-collector-tracked object per node instead of three or more,
-which is what makes building large graphs cheap in CPython.
+which is what makes building large graphs cheap in CPython. The modes (``no_grad``,
+``scope``) are read from one context variable per node: per thread and per asyncio
+task, for the price of one lookup.
 """
 
 from __future__ import annotations
 
+import contextvars
 import math
 import numbers
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from autograd import ops
 from autograd.graph import backward as _backward
+from autograd.graph import toposort
 
-__all__ = ["Value", "current_scope", "enable_grad", "is_grad_enabled", "no_grad", "scope"]
+__all__ = [
+    "Call",
+    "Value",
+    "current_scope",
+    "enable_grad",
+    "enter_scope",
+    "exit_scope",
+    "is_grad_enabled",
+    "no_grad",
+    "scope",
+]
 
 Number = int | float
 
-# Global modes read on every node creation (module globals are the fastest lookup).
-_GRAD_ENABLED = True  # False inside ``no_grad()``: new nodes get no parents
-_SCOPE: tuple = ()  # the tags of the enclosing ``scope(...)`` blocks, outermost first
-
 _new = object.__new__
+
+
+# ---------------------------------------------------------------------------- #
+# Modes: recording on or off (no_grad), and the module call being run (scope).  #
+# ---------------------------------------------------------------------------- #
+
+
+class Call:
+    """One entry into ``scope(tag)``: the tag, and the call it happened inside.
+
+    ``nn`` modules enter a scope per call, so a graph's nodes record exactly which module
+    call made them: ``node.call.tag`` is the innermost module, ``node.call.parent`` the
+    call of the module that called it, and so on up to ``None``. Two calls of the same
+    module are two ``Call`` objects, even when they come from the same parent call.
+    """
+
+    __slots__ = ("_tags", "parent", "tag")
+
+    def __init__(self, tag: Any, parent: Call | None = None) -> None:
+        self.tag = tag
+        self.parent = parent
+        self._tags: tuple | None = None
+
+    @property
+    def tags(self) -> tuple:
+        """The tags from the outermost call down to this one (one tuple, shared)."""
+        tags = self._tags
+        if tags is None:
+            chain = []
+            call: Call | None = self
+            while call is not None:
+                chain.append(call)
+                call = call.parent
+            tags = ()
+            for c in reversed(chain):  # outermost first; each call keeps its own tuple
+                if c._tags is None:
+                    c._tags = (*tags, c.tag)
+                tags = c._tags
+        return tags
+
+    @property
+    def depth(self) -> int:
+        """1 for an outermost call, 2 for a call made inside it, and so on."""
+        return len(self.tags)
+
+    def __repr__(self) -> str:
+        return f"Call({self.tag!r}, depth={self.depth})"
+
+
+# The modes live in one context variable, so each thread and each asyncio task has its
+# own (a new thread starts with the default). The value is ``None`` for the default mode
+# (recording, no scope) -- node creation then costs one ``get`` and one comparison --
+# or a pair (recording?, innermost Call or None).
+_MODE: contextvars.ContextVar[tuple[bool, Call | None] | None] = contextvars.ContextVar(
+    "valuegrad_autograd_mode", default=None
+)
+_get_mode = _MODE.get
+
+
+def is_grad_enabled() -> bool:
+    """False inside ``no_grad()``: operations then record no parents."""
+    mode = _get_mode()
+    return mode is None or mode[0]
+
+
+def _set_grad(enabled: bool) -> contextvars.Token:
+    mode = _get_mode()
+    call = None if mode is None else mode[1]
+    return _MODE.set(None if enabled and call is None else (enabled, call))
+
+
+@contextmanager
+def no_grad() -> Iterator[None]:
+    """Context manager: Values computed inside are leaves (no parents, no backward).
+
+    The mode belongs to the current thread (and asyncio task): other threads keep
+    recording.
+    """
+    token = _set_grad(False)
+    try:
+        yield
+    finally:
+        _MODE.reset(token)
+
+
+@contextmanager
+def enable_grad() -> Iterator[None]:
+    """Context manager: record the graph again, even inside ``no_grad()``."""
+    token = _set_grad(True)
+    try:
+        yield
+    finally:
+        _MODE.reset(token)
+
+
+def current_scope() -> tuple:
+    """The tags of the enclosing ``scope(...)`` blocks, outermost first."""
+    mode = _get_mode()
+    call = None if mode is None else mode[1]
+    return () if call is None else call.tags
+
+
+def enter_scope(tag: Any) -> contextvars.Token:
+    """Start a call of ``tag`` (what ``with scope(tag)`` does); returns a token for
+    :func:`exit_scope`. For hot paths such as ``Module.__call__``; prefer ``scope``."""
+    call = _new(Call)  # (no Call.__init__ frame: this runs once per module call)
+    call.tag = tag
+    call._tags = None
+    mode = _get_mode()
+    if mode is None:
+        call.parent = None
+        return _MODE.set((True, call))
+    call.parent = mode[1]
+    return _MODE.set((mode[0], call))
+
+
+exit_scope: Callable[[contextvars.Token], None] = _MODE.reset
+"""End the call started by :func:`enter_scope` (pass its token)."""
+
+
+class scope:  # noqa: N801  (used like a function: ``with scope(tag):``)
+    """Context manager: record every node created inside as made by a call of ``tag``.
+
+    ``nn`` modules enter a scope with themselves as the tag while they run, so a drawing
+    can group a graph's nodes by the neuron or layer call that made them. Any object can
+    be a tag. Each entry is one :class:`Call` (``Value.call``), nested calls point to
+    their parent; ``Value.scope`` gives the tuple of tags, outermost first. Like
+    ``no_grad``, it belongs to the current thread and asyncio task.
+    """
+
+    __slots__ = ("_tag", "_token")
+
+    def __init__(self, tag: Any) -> None:
+        self._tag = tag
+        self._token: contextvars.Token | None = None
+
+    def __enter__(self) -> Call:
+        self._token = enter_scope(self._tag)
+        return _get_mode()[1]  # type: ignore[index]
+
+    def __exit__(self, *exc: object) -> None:
+        token, self._token = self._token, None
+        if token is not None:
+            _MODE.reset(token)
+
+
+# ---------------------------------------------------------------------------- #
+# Values.                                                                       #
+# ---------------------------------------------------------------------------- #
 
 
 def _short(x: Any) -> str:
@@ -54,10 +215,23 @@ def _to_float(x: Any, what: str) -> float:
     return f
 
 
+def _check_label(label: Any) -> str:
+    if not isinstance(label, str):
+        raise TypeError(f"label must be a str, got {type(label).__name__}: {_short(label)}")
+    return label
+
+
+def _refuse_comparison(self: Value, other: Any) -> bool:
+    raise TypeError(
+        "a Value is not a number to compare: compare the forward values instead, "
+        "e.g. `a.data < b.data`"
+    )
+
+
 class Value:
     """A scalar node of a computational graph, with its value and its gradient."""
 
-    __slots__ = ("_a", "_b", "_prim", "_scope", "data", "grad", "label")
+    __slots__ = ("_a", "_b", "_label", "_prim", "_scope", "data", "grad")
 
     # Let numpy scalars on the left of an operator defer to our reflected methods
     # (np.float64(2) * v is a Value, not a 0-d object array).
@@ -65,20 +239,27 @@ class Value:
 
     data: float
     grad: float
-    label: str
 
     def __init__(self, data: Number, label: str = "") -> None:
-        if not isinstance(label, str):
-            raise TypeError(f"label must be a str, got {type(label).__name__}: {_short(label)}")
+        self._label = _check_label(label)
         self.data = _to_float(data, "Value data")
         self.grad = 0.0
-        self.label = label
         self._a = None
         self._b = None
         self._prim = None
-        self._scope = _SCOPE
+        mode = _get_mode()
+        self._scope = None if mode is None else mode[1]
 
     # ------------------------------------------------------------------ graph
+    @property
+    def label(self) -> str:
+        """The display name of this node ("" for none); only a str is accepted."""
+        return self._label
+
+    @label.setter
+    def label(self, text: str) -> None:
+        self._label = _check_label(text)
+
     @property
     def op(self) -> str:
         """Name of the operation that produced this node ("" for a leaf)."""
@@ -99,9 +280,15 @@ class Value:
         return self._prim
 
     @property
+    def call(self) -> Call | None:
+        """The innermost ``scope(...)`` call this node was created in (None outside any)."""
+        return self._scope
+
+    @property
     def scope(self) -> tuple:
         """Tags of the ``scope(...)`` blocks this node was created in, outermost first."""
-        return self._scope
+        call = self._scope
+        return () if call is None else call.tags
 
     def is_leaf(self) -> bool:
         """True for a node with no parents (an input, a parameter or a constant)."""
@@ -119,7 +306,7 @@ class Value:
         return self.data
 
     def __repr__(self) -> str:
-        extra = f", label={self.label!r}" if self.label else ""
+        extra = f", label={self._label!r}" if self._label else ""
         if self._prim is not None:
             extra += f", op={self._prim.name!r}"
         return f"Value(data={self.data!r}, grad={self.grad!r}{extra})"
@@ -157,16 +344,28 @@ class Value:
         ):
             return NotImplemented
         n = other if type(other) is int else _to_float(other, "exponent")
+        # A number as the exponent is part of the operation (x ** 2), not an input.
         return _unary(ops.pow_const(n), self)
 
     def __rpow__(self, other: Number) -> Value:
-        return _rbinary(ops.POW, self, other)
+        if isinstance(other, bool) or not isinstance(other, numbers.Real):
+            return NotImplemented
+        # A number as the base is part of the operation too (2 ** x): it needs no
+        # gradient, so none is computed (0 ** x has no finite one with respect to 0).
+        return _unary(ops.pow_base(_to_float(other, "base")), self)
 
     def __neg__(self) -> Value:
         return _unary(ops.NEG, self)
 
     def __pos__(self) -> Value:
         return self
+
+    def __abs__(self) -> Value:
+        return _unary(ops.ABS, self)
+
+    # A Value hashes by identity (graphs keep Values in sets and dicts), so it cannot
+    # also be ordered: `a < b` would have to be a bool, and a bool has no gradient.
+    __lt__ = __le__ = __gt__ = __ge__ = _refuse_comparison
 
     # ---------------------------------------------------------------- methods
     def exp(self) -> Value:
@@ -201,6 +400,102 @@ class Value:
         """Binary step: 1 if self >= 0 else 0; derivative 0."""
         return _unary(ops.STEP, self)
 
+    def sin(self) -> Value:
+        """Sine (radians)."""
+        return _unary(ops.SIN, self)
+
+    def cos(self) -> Value:
+        """Cosine (radians)."""
+        return _unary(ops.COS, self)
+
+    def abs(self) -> Value:
+        """|self|; derivative sign(self), 0 at 0 (as PyTorch)."""
+        return _unary(ops.ABS, self)
+
+    def sqrt(self) -> Value:
+        """Square root; ValueError below 0 (its derivative is infinite at 0)."""
+        return _unary(ops.SQRT, self)
+
+    def maximum(self, other: Value | Number) -> Value:
+        """The larger of self and other; at a tie each gets half the gradient (as PyTorch)."""
+        return _binary(ops.MAXIMUM, self, other)
+
+    def minimum(self, other: Value | Number) -> Value:
+        """The smaller of self and other; at a tie each gets half the gradient (as PyTorch)."""
+        return _binary(ops.MINIMUM, self, other)
+
+    # ---------------------------------------------------------- copy, pickle
+    def __copy__(self) -> Value:
+        """A new node with the same data, grad, label, operation and parents."""
+        v = _new(Value)
+        v.data, v.grad, v._label = self.data, self.grad, self._label
+        v._a, v._b, v._prim, v._scope = self._a, self._b, self._prim, self._scope
+        return v
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Value:
+        """A copy of the whole graph below this node, built without recursion.
+
+        Shared sub-expressions stay shared, and so do nodes already copied by the same
+        ``deepcopy`` call (``memo``), as for any other object.
+        """
+        import copy
+
+        for node in toposort(self):  # parents before children: no recursion
+            if id(node) in memo:
+                continue
+            v = _new(Value)
+            v.data, v.grad, v._label, v._prim = node.data, node.grad, node._label, node._prim
+            v._a = None if node._a is None else memo[id(node._a)]
+            v._b = None if node._b is None else memo[id(node._b)]
+            v._scope = copy.deepcopy(node._scope, memo)
+            memo[id(node)] = v
+        return memo[id(self)]
+
+    def __reduce_ex__(self, protocol: Any) -> tuple:
+        # Pickling a node pickles its parents, theirs, and so on: one level of the
+        # pickler's (C) recursion per level of the graph, which a deep graph exhausts.
+        # So the outermost node being pickled first pickles all the nodes below it,
+        # in topological order, each *shallowly* (its parents are pickled before it, so
+        # they are references by then); and only then its own fields.
+        state = (self.data, self.grad, self._label, self._prim, self._scope, self._a, self._b)
+        pending = _pickling.__dict__.setdefault("pending", [])
+        if any(self in nodes for nodes in pending):
+            return (_empty_value, (), state)
+        order = toposort(self)
+        below = set(order)
+        pending.append(below)
+        # The marker is pickled after the nodes below: it ends their shallow mode.
+        prelude = [*order[:-1], _PickleDone(below)]
+        return (_empty_value, (), (prelude, *state))
+
+    def __setstate__(self, state: tuple) -> None:
+        if len(state) == 8:
+            state = state[1:]  # the prelude has done its work
+        (self.data, self.grad, self._label, self._prim, self._scope, self._a, self._b) = state
+
+
+_pickling = threading.local()  # per thread: the node sets being pickled shallowly
+
+
+class _PickleDone:
+    """Pickled after the nodes below a node: ends their shallow pickling (see Value)."""
+
+    __slots__ = ("nodes",)
+
+    def __init__(self, nodes: set) -> None:
+        self.nodes = nodes
+
+    def __reduce__(self) -> tuple:
+        pending = getattr(_pickling, "pending", [])
+        if pending and pending[-1] is self.nodes:
+            pending.pop()
+        return (tuple, ())
+
+
+def _empty_value() -> Value:
+    """A blank node for unpickling; ``__setstate__`` fills it in."""
+    return _new(Value)
+
 
 # ---------------------------------------------------------------------------- #
 # Node creation. These are the hot paths of graph building: keep them lean.     #
@@ -218,9 +513,10 @@ def _constant(x: Any) -> Value | None:
     v = _new(Value)
     v.data = x
     v.grad = 0.0
-    v.label = ""
+    v._label = ""
     v._a = v._b = v._prim = None
-    v._scope = _SCOPE
+    mode = _get_mode()
+    v._scope = None if mode is None else mode[1]
     return v
 
 
@@ -235,14 +531,21 @@ def _binary(prim: ops.Primitive, a: Value, b: Any) -> Value:
     v = _new(Value)
     v.data = data
     v.grad = 0.0
-    v.label = ""
-    if _GRAD_ENABLED:
+    v._label = ""
+    mode = _get_mode()
+    if mode is None:
         v._a = a
         v._b = b
         v._prim = prim
+        v._scope = None
     else:
-        v._a = v._b = v._prim = None
-    v._scope = _SCOPE
+        if mode[0]:
+            v._a = a
+            v._b = b
+            v._prim = prim
+        else:
+            v._a = v._b = v._prim = None
+        v._scope = mode[1]
     return v
 
 
@@ -255,82 +558,50 @@ def _rbinary(prim: ops.Primitive, b: Value, a: Any) -> Value:
 
 
 def _unary(prim: ops.Primitive, a: Value) -> Value:
+    data = prim.forward(a.data)
+    if data - data != 0.0:
+        raise OverflowError(f"{prim.name}({a.data!r}) overflows a float")
     v = _new(Value)
-    v.data = prim.forward(a.data)
+    v.data = data
     v.grad = 0.0
-    v.label = ""
-    if _GRAD_ENABLED:
+    v._label = ""
+    mode = _get_mode()
+    if mode is None:
         v._a = a
         v._b = None
         v._prim = prim
+        v._scope = None
     else:
-        v._a = v._b = v._prim = None
-    v._scope = _SCOPE
+        if mode[0]:
+            v._a = a
+            v._b = None
+            v._prim = prim
+        else:
+            v._a = v._b = v._prim = None
+        v._scope = mode[1]
     return v
 
 
-# ---------------------------------------------------------------------------- #
-# Modes.                                                                        #
-# ---------------------------------------------------------------------------- #
+def _apply(prim: ops.Primitive, args: tuple) -> Value:
+    """``prim(*args)`` for a primitive called directly: numbers become constants."""
+    if len(args) != prim.arity:
+        raise TypeError(
+            f"primitive {prim.name!r} takes {prim.arity} input(s), got {len(args)}: {args!r:.80}"
+        )
+    values = []
+    for k, x in enumerate(args):
+        if type(x) is not Value:
+            c = _constant(x)
+            if c is None:
+                raise TypeError(
+                    f"primitive {prim.name!r}: input {k} must be a Value or a number, "
+                    f"got {type(x).__name__}: {_short(x)}"
+                )
+            x = c
+        values.append(x)
+    if prim.arity == 1:
+        return _unary(prim, values[0])
+    return _binary(prim, values[0], values[1])
 
 
-def is_grad_enabled() -> bool:
-    """False inside ``no_grad()``: operations then record no parents."""
-    return _GRAD_ENABLED
-
-
-@contextmanager
-def no_grad() -> Iterator[None]:
-    """Context manager: Values computed inside are leaves (no parents, no backward).
-
-    The mode is process-wide (not per thread).
-    """
-    global _GRAD_ENABLED
-    previous = _GRAD_ENABLED
-    _GRAD_ENABLED = False
-    try:
-        yield
-    finally:
-        _GRAD_ENABLED = previous
-
-
-@contextmanager
-def enable_grad() -> Iterator[None]:
-    """Context manager: record the graph again, even inside ``no_grad()``."""
-    global _GRAD_ENABLED
-    previous = _GRAD_ENABLED
-    _GRAD_ENABLED = True
-    try:
-        yield
-    finally:
-        _GRAD_ENABLED = previous
-
-
-def current_scope() -> tuple:
-    """The tags of the enclosing ``scope(...)`` blocks, outermost first."""
-    return _SCOPE
-
-
-class scope:  # noqa: N801  (used like a function: ``with scope(tag):``)
-    """Context manager: tag every node created inside with ``tag`` (nested blocks stack).
-
-    ``nn`` modules enter a scope with themselves as the tag while they run, so a drawing
-    can group a graph's nodes by the neuron or layer that made them. Any hashable
-    object can be a tag; ``Value.scope`` gives the tuple of tags, outermost first.
-    """
-
-    __slots__ = ("_previous", "_tag")
-
-    def __init__(self, tag: Any) -> None:
-        self._tag = tag
-        self._previous: tuple = ()
-
-    def __enter__(self) -> scope:
-        global _SCOPE
-        self._previous = _SCOPE
-        _SCOPE = (*_SCOPE, self._tag)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        global _SCOPE
-        _SCOPE = self._previous
+ops._bind_apply(_apply)

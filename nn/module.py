@@ -21,7 +21,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from autograd import Value, scope
+from autograd import Value
+from autograd.value import enter_scope, exit_scope
 
 __all__ = ["Module"]
 
@@ -46,9 +47,12 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} does not define forward()")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        # Tag every Value built below with this module (see autograd.scope).
-        with scope(self):
+        # Record every Value built below as made by this call (see autograd.scope).
+        token = enter_scope(self)
+        try:
             return self.forward(*args, **kwargs)
+        finally:
+            exit_scope(token)
 
     # ------------------------------------------------------------ discovery
     def _members(self) -> Iterator[tuple[str, Value | Module]]:

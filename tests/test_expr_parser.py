@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from autograd import Value, toposort
+from autograd import Value, ops, toposort
 from valuegrad.cli import main
 from viz.expr import FUNCTIONS, ExprError, build, parse_bindings, parse_expr
 
@@ -171,7 +171,10 @@ def test_names_are_listed_left_to_right() -> None:
 
 def test_every_allowed_function_and_operator() -> None:
     for name in FUNCTIONS:
-        built = build(f"{name}(x)", {"x": 0.5})
+        two = ops.FUNCTIONS[name].arity == 2
+        built = build(
+            f"{name}(x, y)" if two else f"{name}(x)", {"x": 0.5, "y": 0.25} if two else {"x": 0.5}
+        )
         assert built.output.op == name
     values = {"x": 1.5, "y": -0.5}
     for text, expected in [

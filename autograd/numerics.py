@@ -1,0 +1,288 @@
+"""The float kernels of the primitives, their array versions, and exact sums.
+
+Everything here is about computing *the same bits* in every engine:
+
+* the float kernels (``exp``, ``sigmoid``, ``pow`` ...) are what the eager engine runs;
+  they are numerically stable (``sigmoid``, ``softplus`` and ``logaddexp`` are finite for
+  every float) and raise clear errors outside their domain;
+* their array versions (``np_exp``, ...) are what the compiled engine runs. Exact
+  arithmetic (+ - * /, comparisons, abs, sqrt, which IEEE rounds correctly) is vectorised
+  with numpy. Transcendental functions are not: numpy's SIMD exp, tanh, log1p, sin and
+  power differ from the C library's in the last bit for a few percent of inputs, and
+  over hundreds of training steps (Adam divides by small gradients) such bits grow into
+  visible differences. So those apply the very float function the eager engine uses to
+  each element (:func:`elementwise`); where a kernel is a formula around exp or log1p,
+  only those go element by element and the rest is the same IEEE arithmetic in numpy;
+* :func:`fold_sum` adds along an axis strictly left to right, ``((a0 + a1) + a2) + ...``,
+  the order in which a scalar graph adds (``np.sum`` adds pairwise).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+
+__all__ = [
+    "div",
+    "elementwise",
+    "exp",
+    "fold_sum",
+    "log",
+    "logaddexp",
+    "maximum",
+    "minimum",
+    "np_cos",
+    "np_exp",
+    "np_log",
+    "np_logaddexp",
+    "np_maximum",
+    "np_minimum",
+    "np_positive",
+    "np_pow",
+    "np_relu",
+    "np_sigmoid",
+    "np_sign",
+    "np_sin",
+    "np_softplus",
+    "np_sqrt",
+    "np_step",
+    "np_tanh",
+    "positive",
+    "pow",
+    "relu",
+    "sigmoid",
+    "sign",
+    "softplus",
+    "sqrt",
+    "step",
+]
+
+
+def elementwise(fn: Callable[..., float]) -> Callable[..., np.ndarray]:
+    """``fn`` applied to each element of its (broadcast) array arguments, as a float array."""
+
+    def apply(*arrays: np.ndarray) -> np.ndarray:
+        if len(arrays) == 1:
+            x = np.asarray(arrays[0], dtype=np.float64)
+            values = map(fn, x.ravel().tolist())
+            return np.fromiter(values, dtype=np.float64, count=x.size).reshape(x.shape)
+        parts = np.broadcast_arrays(*arrays)
+        values = map(fn, *(np.asarray(a, dtype=np.float64).ravel().tolist() for a in parts))
+        return np.fromiter(values, dtype=np.float64, count=parts[0].size).reshape(parts[0].shape)
+
+    name = getattr(fn, "__name__", "fn")
+    apply.__name__ = f"elementwise_{name}"
+    apply.__doc__ = f"{name} applied to each element of the arrays."
+    return apply
+
+
+def fold_sum(array: np.ndarray, axis: int) -> np.ndarray:
+    """The left-to-right sum along ``axis``: ((a0 + a1) + a2) + ..., whatever the shape.
+
+    np.sum adds pairwise along numpy's innermost (contiguous) loop, which rounds
+    differently. Over any other axis of a C-ordered array it adds one whole slice at a
+    time, in order. So: reduce when the axes after ``axis`` hold two or more numbers
+    (they then form the inner loop); otherwise add the slices in a loop.
+    """
+    a = np.ascontiguousarray(array)
+    axis %= a.ndim
+    if math.prod(a.shape[axis + 1 :]) >= 2:
+        return np.add.reduce(a, axis=axis)
+    a = np.moveaxis(a, axis, 0)
+    total = a[0].copy()
+    for k in range(1, a.shape[0]):
+        total += a[k]
+    return total
+
+
+# --------------------------------------------------------------------------- #
+# Float kernels: the eager engine's forward maps.                             #
+# --------------------------------------------------------------------------- #
+
+
+def exp(x: float) -> float:
+    """e^x; OverflowError (naming x) above 709.78."""
+    try:
+        return math.exp(x)
+    except OverflowError:
+        raise OverflowError(
+            f"exp({x!r}) overflows a float (exp is finite only for x <= 709.78)"
+        ) from None
+
+
+def log(x: float) -> float:
+    """Natural logarithm; ValueError (naming x) for x <= 0."""
+    if x <= 0.0:
+        raise ValueError(f"log({x!r}) is undefined: log needs an argument > 0")
+    return math.log(x)
+
+
+def div(x: float, y: float) -> float:
+    """x / y; ZeroDivisionError naming both for y = 0."""
+    if y == 0.0:
+        raise ZeroDivisionError(f"division by zero in {x!r} / {y!r}")
+    return x / y
+
+
+def pow(x: float, n: float) -> float:
+    """x ** n over the reals, with errors that name the operands."""
+    if x < 0.0 and n != math.floor(n):
+        raise ValueError(
+            f"{x!r} ** {n!r} is not a real number: a negative base needs an integer exponent"
+        )
+    if x == 0.0 and n < 0:
+        raise ZeroDivisionError(f"{x!r} ** {n!r} divides by zero: 0 has no negative powers")
+    try:
+        return x**n
+    except OverflowError:
+        raise OverflowError(f"{x!r} ** {n!r} overflows a float") from None
+
+
+def sqrt(x: float) -> float:
+    """Square root; ValueError (naming x) below 0."""
+    if x < 0.0:
+        raise ValueError(f"sqrt({x!r}) is undefined: sqrt needs an argument >= 0")
+    return math.sqrt(x)
+
+
+def sigmoid(x: float) -> float:
+    """Logistic function 1/(1+e^-x), finite for every float x."""
+    # e = exp(-|x|) is in (0, 1], so neither branch can overflow:
+    # x >= 0: 1/(1+e^-x);  x < 0: e^x/(1+e^x) (the same function, rewritten).
+    e = math.exp(-abs(x))
+    return 1.0 / (1.0 + e) if x >= 0.0 else e / (1.0 + e)
+
+
+def softplus(x: float) -> float:
+    """log(1 + e^x), computed as max(x, 0) + log1p(e^-|x|) so it never overflows."""
+    return (x if x > 0.0 else 0.0) + math.log1p(math.exp(-abs(x)))
+
+
+_LN2 = math.log(2.0)
+
+
+def logaddexp(x: float, y: float) -> float:
+    """log(e^x + e^y), computed as max + log1p(e^-|x-y|) so it never overflows."""
+    if x == y:
+        return x + _LN2
+    d = x - y
+    return x + math.log1p(math.exp(-d)) if d > 0.0 else y + math.log1p(math.exp(d))
+
+
+def relu(x: float) -> float:
+    """max(x, 0)."""
+    return x if x > 0.0 else 0.0
+
+
+def step(x: float) -> float:
+    """Binary step: 1 for x >= 0, else 0 (the lecture's activation chart)."""
+    return 1.0 if x >= 0.0 else 0.0
+
+
+def positive(x: float) -> float:
+    """1 for x > 0, else 0: the derivative of relu (0 at the kink, as in PyTorch)."""
+    return 1.0 if x > 0.0 else 0.0
+
+
+def sign(x: float) -> float:
+    """-1, 0 or 1: the derivative of abs (0 at 0, as in PyTorch)."""
+    return 1.0 if x > 0.0 else -1.0 if x < 0.0 else 0.0
+
+
+def maximum(x: float, y: float) -> float:
+    """The larger of x and y."""
+    return x if x >= y else y
+
+
+def minimum(x: float, y: float) -> float:
+    """The smaller of x and y."""
+    return x if x <= y else y
+
+
+# --------------------------------------------------------------------------- #
+# Array kernels: the compiled engine's forward maps (same bits as the above).  #
+# --------------------------------------------------------------------------- #
+
+_each_exp = elementwise(math.exp)
+_each_log = elementwise(math.log)
+_each_log1p = elementwise(math.log1p)
+
+
+def np_exp(x: np.ndarray) -> np.ndarray:
+    """exp of each element (the C library's, as ``exp``)."""
+    try:
+        return _each_exp(x)
+    except OverflowError:
+        return elementwise(exp)(x)  # raises the eager kernel's error for the culprit
+
+
+def np_log(x: np.ndarray) -> np.ndarray:
+    """log of each element (the C library's, as ``log``)."""
+    if np.all(x > 0.0):
+        return _each_log(x)
+    return elementwise(log)(x)  # raises the eager kernel's error for the culprit
+
+
+def np_sqrt(x: np.ndarray) -> np.ndarray:
+    """sqrt of each element (correctly rounded, as ``math.sqrt``)."""
+    if np.any(x < 0.0):
+        return elementwise(sqrt)(x)  # raises the eager kernel's error for the culprit
+    return np.sqrt(x)
+
+
+def np_sigmoid(x: np.ndarray) -> np.ndarray:
+    """``sigmoid`` of each element, by the same formula."""
+    e = _each_exp(-np.abs(x))  # exp(-|x|) <= 1 cannot overflow
+    return np.where(x >= 0.0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def np_softplus(x: np.ndarray) -> np.ndarray:
+    """``softplus`` of each element, by the same formula."""
+    return np.where(x > 0.0, x, 0.0) + _each_log1p(_each_exp(-np.abs(x)))
+
+
+def np_logaddexp(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """``logaddexp`` of each pair of elements, by the same formula."""
+    x, y = np.broadcast_arrays(x, y)
+    d = x - y
+    # d > 0: x + log1p(exp(-d)); otherwise y + log1p(exp(d)); x == y: x + ln 2
+    tail = _each_log1p(_each_exp(np.where(d > 0.0, -d, d)))
+    return np.where(x == y, x + _LN2, np.where(d > 0.0, x, y) + tail)
+
+
+def np_relu(x: np.ndarray) -> np.ndarray:
+    """``relu`` of each element."""
+    return np.where(x > 0.0, x, 0.0)
+
+
+def np_step(x: np.ndarray) -> np.ndarray:
+    """``step`` of each element."""
+    return np.where(x >= 0.0, 1.0, 0.0)
+
+
+def np_positive(x: np.ndarray) -> np.ndarray:
+    """``positive`` of each element."""
+    return (x > 0.0).astype(np.float64)
+
+
+def np_sign(x: np.ndarray) -> np.ndarray:
+    """``sign`` of each element (0 at 0)."""
+    return np.sign(x).astype(np.float64)
+
+
+def np_maximum(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """``maximum`` of each pair of elements."""
+    return np.where(x >= y, x, y)
+
+
+def np_minimum(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """``minimum`` of each pair of elements."""
+    return np.where(x <= y, x, y)
+
+
+np_tanh = elementwise(math.tanh)
+np_sin = elementwise(math.sin)
+np_cos = elementwise(math.cos)
+np_pow = elementwise(pow)
