@@ -9,9 +9,11 @@ from itertools import pairwise
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
 
 import nn
 from autograd import Value
+from tests.drawn_text import TEXT, shown, words
 from viz import draw_network, render_svg
 from viz.network import LABEL_EDGES
 
@@ -198,6 +200,29 @@ def test_odd_names_are_drawn_literally() -> None:
     assert '"q": bias 0.8000' in tips
     graph_label = [t.text for t in root.find(f"{SVG}g").findall(f"{SVG}text")]
     assert graph_label == ["&#0;"]
+
+
+@pytest.mark.dot
+@settings(max_examples=30, deadline=None)
+@given(name=TEXT, title=TEXT, activation=TEXT)
+def test_any_name_title_or_activation_renders_literally(
+    name: str, title: str, activation: str
+) -> None:
+    net = lecture_net()
+    net.layers[1].activation = activation
+    svg = render_svg(draw_network(net, input_names=[name, "x1"], title=title or "t"))
+    root = ET.fromstring(svg)  # well-formed XML
+    texts = {
+        g.find(f"{SVG}title").text: [t.text or "" for t in g.iter(f"{SVG}text")]
+        for g in root.iter(f"{SVG}g")
+        if g.get("class") == "node"
+    }
+    graph_label = [t.text or "" for t in root.find(f"{SVG}g").findall(f"{SVG}text")]
+    act = shown(activation, 80)
+    assert words(texts["x0"]) == shown(name, 80).split()
+    assert words(graph_label) == shown(title or "t", 200).split()
+    assert words(texts["header2"]) == ("output: " + act if act else "output").split()
+    assert words(texts["l2n0"]) == ["y0", *act.split(), "b=0.80"]
 
 
 def test_activation_fallbacks() -> None:
