@@ -114,7 +114,8 @@ def _show(value: Any) -> str:
         return text if len(text) <= 42 else text[:40] + '…"'
     if isinstance(value, int):
         if value.bit_length() > 64:
-            return f"an integer of {len(str(abs(value))):,} digits"
+            sign = "a negative" if value < 0 else "an"
+            return f"{sign} integer of {len(str(abs(value))):,} digits"
         return str(value)
     if isinstance(value, float):
         return repr(value)

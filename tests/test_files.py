@@ -140,6 +140,28 @@ def test_save_figure_writes_into_a_fifo(tmp_path: Path) -> None:
     assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
 
 
+def test_save_figure_keeps_the_mode_follows_symlinks_and_checks_the_path_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from viz import plots
+
+    target = tmp_path / "real.png"
+    target.write_bytes(b"old")
+    target.chmod(0o600)
+    link = tmp_path / "loss.png"
+    link.symlink_to(target.name)
+    plots.plot_losses([3.0, 2.0], link)
+    assert link.is_symlink() and stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert target.read_bytes().startswith(b"\x89PNG\r\n")
+    assert names_in(tmp_path) == ["loss.png", "real.png"]
+    # a path that cannot be written fails before anything is drawn
+    drawn = []
+    monkeypatch.setattr(plots, "_new_figure", lambda *a, **k: drawn.append(a))
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        plots.plot_losses([3.0, 2.0], tmp_path / "no" / "loss.svg")
+    assert drawn == []
+
+
 @pytest.mark.dot
 def test_valuegrad_graph_writes_its_svg_into_a_fifo(tmp_path: Path) -> None:
     fifo = tmp_path / "graph.svg"

@@ -316,7 +316,7 @@ def test_long_strings_and_huge_integers_are_shown_short(tmp_path: Path) -> None:
     with pytest.raises(ValueError) as info:
         load(path)
     assert str(info.value) == f"{path}: sizes[0]: expected a positive integer, got " + (
-        "an integer of 31 digits"
+        "a negative integer of 31 digits"
     )
 
 

@@ -48,6 +48,9 @@ _CMAP = LinearSegmentedColormap.from_list(
 
 
 def _check_path(path: str | os.PathLike[str] | None) -> Path | None:
+    """The path to save a plot at, checked before any drawing (its extension, its place)."""
+    from nn.files import check_path
+
     if path is None:
         return None
     p = Path(path)
@@ -56,7 +59,7 @@ def _check_path(path: str | os.PathLike[str] | None) -> Path | None:
             f"cannot save a plot as {str(p)!r}: the file name must end in one of "
             f"{', '.join(FORMATS)}"
         )
-    return p
+    return check_path(p)  # a directory or a missing parent fails now, not after the work
 
 
 def save_figure(fig: Figure, path: str | os.PathLike[str]) -> Path:
@@ -66,12 +69,11 @@ def save_figure(fig: Figure, path: str | os.PathLike[str]) -> Path:
     regular file is replaced in one step, a FIFO or device is written to, a symlink is
     written through), so a failed render never leaves a half-written file.
     """
-    from nn.files import check_path, write_bytes
+    from nn.files import write_bytes
 
     p = _check_path(path)
     if p is None:
         raise TypeError("save_figure needs a path")
-    check_path(p)
     FigureCanvasAgg(fig)  # attach the Agg canvas (no pyplot, no global state)
     buffer = io.BytesIO()
     with mpl.rc_context({"svg.hashsalt": "valuegrad", "svg.fonttype": "path"}):
