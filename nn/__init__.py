@@ -4,7 +4,7 @@ A small library after ``torch.nn``: ``Module`` (named parameters, ``zero_grad``,
 readable ``repr``), ``Neuron``, ``Layer``, ``MLP``; the losses of the lecture in
 ``nn.losses``; ``nn.optim.SGD`` and ``nn.optim.Adam``; two-class data sets in
 ``nn.data``; ``train`` for full-batch and stochastic gradient descent; ``save`` and
-``load`` for models as JSON.
+``load`` for models as JSON; ``nn.files``, the one file writer every layer above uses.
 
 >>> from nn import MLP
 >>> net = MLP(2, [4, 6, 6, 4, 2], seed=0)  # the lecture's second network
@@ -12,7 +12,7 @@ readable ``repr``), ``Neuron``, ``Layer``, ``MLP``; the losses of the lecture in
 122
 """
 
-from nn import data, losses, optim
+from nn import data, files, losses, optim
 from nn.activations import ACTIVATIONS, Activation, get_activation
 from nn.layers import INITS, MLP, Layer, Neuron, init_weights
 from nn.losses import (
@@ -54,6 +54,7 @@ __all__ = [
     "cross_entropy",
     "data",
     "evaluate",
+    "files",
     "get_activation",
     "init_weights",
     "load",

@@ -13,10 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+import nn
 from autograd import Value, scope, toposort
+from tests.drawn_text import TEXT, shown, words
 from viz import DEFAULT_MAX_NODES, DotNotFoundError, draw_graph, render_svg, save_svg
 from viz import graph as viz_graph
 
@@ -302,6 +304,90 @@ def test_odd_labels_render_literally_in_the_svg() -> None:
 
 def test_escape_record_escapes_every_special_character() -> None:
     assert viz_graph.escape_record('{a}|<b>"c"\\d\ne') == r"\{a\}\|\<b\>\"c\"\\d\ne"
+    # & too: Graphviz reads entities in any label, so a literal & is written &amp;
+    assert viz_graph.escape_record("&lt;b&gt; & co") == "&amp;lt;b&amp;gt; &amp; co"
+
+
+# ------------------------------------------------- what reaches dot, cleaned
+def svg_groups(svg: str) -> dict[str, list[str]]:
+    """title of each node / cluster group -> its texts; "" -> the graph's own label."""
+    root = ET.fromstring(svg)  # also proves the SVG is well-formed XML
+    graph = root.find(f"{SVG}g")
+    assert graph is not None
+    out = {"": [t.text or "" for t in graph.findall(f"{SVG}text")]}
+    for g in graph.iter(f"{SVG}g"):
+        if g.get("class") in ("node", "cluster"):
+            title = g.find(f"{SVG}title")
+            assert title is not None
+            out[title.text or ""] = [t.text or "" for t in g.iter(f"{SVG}text")]
+    return out
+
+
+def test_control_characters_and_surrogates_never_reach_dot() -> None:
+    nasty = "a\x00b\x1b[31mc\ud800d\udfff\ufffe\x7f\x85e\tf\r\ng"
+    x = Value(1.0, nasty)
+    with scope(nasty):
+        y = x * 2.0
+    src = draw_graph(y, cluster=1, title=nasty).source
+    assert records(src)["n0"] == r"{ab[31mcde f\ng|data 1.0000|grad 0.0000}"
+    assert "cluster_0" in src and 'label="ab[31mcde f\\ng"' in src
+    assert 'label="ab[31mcde f\\ng"' in src.split("\n")[1]  # the title, on the graph line
+    src.encode("utf-8")  # no lone surrogate left
+    assert not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f]", src)
+
+
+def test_an_entity_in_a_label_is_escaped_so_it_stays_text() -> None:
+    src = draw_graph(Value(1.0, "&lt;b&gt;") * 2.0, title="A &amp; B").source
+    assert records(src)["n0"] == "{&amp;lt;b&amp;gt;|data 1.0000|grad 0.0000}"
+    assert 'label="A &amp;amp; B"' in src
+
+
+@pytest.mark.dot
+def test_an_entity_in_a_label_is_drawn_literally() -> None:
+    x = Value(1.0, "&lt;b&gt;")
+    with scope("&#38; &amp;"):
+        y = x * Value(2.0, "&#0;&#xD800;")
+    groups = svg_groups(render_svg(draw_graph(y, cluster=1, title="T &lt;i&gt;")))
+    assert groups["n0"][0] == "&lt;b&gt;"
+    assert groups["n1"][0] == "&#0;&#xD800;"
+    assert groups["cluster_0"][0] == "&#38; &amp;"
+    assert groups[""] == ["T &lt;i&gt;"]
+
+
+def test_long_labels_and_titles_are_clipped() -> None:
+    x = Value(1.0, "x" * 500)
+    src = draw_graph(x * 2.0, title="T" * 17_000).source
+    assert records(src)["n0"] == "{" + "x" * 79 + "…|data 1.0000|grad 0.0000}"
+    assert f'label="{"T" * 199}…"' in src
+    assert "T" * 200 not in src
+    with pytest.raises(TypeError, match="title must be a str"):
+        draw_graph(x, title=12345)  # type: ignore[arg-type]
+
+
+@pytest.mark.dot
+def test_a_17000_character_title_renders() -> None:
+    # dot refuses a quoted string over 16,384 bytes: the title is clipped first
+    groups = svg_groups(render_svg(draw_graph(Value(1.0, "x") * 2.0, title="T" * 17_000)))
+    assert groups[""] == ["T" * 199 + "…"]
+
+
+@pytest.mark.dot
+@settings(max_examples=60, deadline=None)
+@given(label=TEXT, title=TEXT)
+def test_any_text_renders_to_well_formed_svg_that_shows_it_literally(
+    label: str, title: str
+) -> None:
+    assume(label != "")  # an unlabelled leaf is a constant, drawn as its number
+    x = Value(1.0, label)
+    with scope(label):  # a str tag: the cluster is labelled with the text itself
+        y = x * Value(2.0, "y")
+    svg = render_svg(draw_graph(y, cluster=1, title=title))
+    groups = svg_groups(svg)
+    # a record: the label's lines, then "data ..." and "grad ..."
+    assert groups["n0"][-2:] == ["data 1.0000", "grad 0.0000"]
+    assert words(groups["n0"][:-2]) == shown(label, 80).split()
+    assert words(groups["cluster_0"]) == shown(label, 80).split()
+    assert words(groups[""]) == shown(title, 200).split()
 
 
 # -------------------------------------------------------------------- clusters
@@ -599,16 +685,21 @@ def test_importing_viz_does_not_import_graphviz_or_matplotlib() -> None:
 
 # -------------------------------------------------------------- the real nn
 def test_the_real_nn_mlp_draws_one_cluster_per_neuron() -> None:
-    layers = pytest.importorskip("nn.layers")
-    mlp_class = getattr(layers, "MLP", None)
-    if mlp_class is None:
-        pytest.skip("nn.layers has no MLP yet")
-    net = mlp_class(2, [3, 1], seed=0)
+    net = nn.MLP(2, [3, 1], seed=0)
     out = net([0.5, -1.0])[0]
-    if not out.scope:
-        pytest.skip("nn modules do not run forward inside autograd.scope yet")
     src = draw_graph(out, module=net, cluster="neuron").source
     neurons = {name for name, m in net.named_modules() if type(m).__name__ == "Neuron"}
-    assert {name.split(" (")[0] for name in clusters(src)} == neurons
+    assert neurons == {"layers.0.neurons.0", "layers.0.neurons.1", "layers.0.neurons.2"} | {
+        "layers.1.neurons.0"
+    }
+    assert set(clusters(src)) == {f"{name} (relu)" for name in neurons if name[7] == "0"} | {
+        "layers.1.neurons.0 (linear)"
+    }
     params = [a for a in nodes(src).values() if 'fillcolor="#fde68a"' in a]
-    assert len(params) == len(net.parameters())
+    assert len(params) == len(net.parameters()) == 3 * 3 + 4
+    # a parameter's record shows its dotted name (before its label "w2"), its value and,
+    # before any backward, grad 0
+    w = net.layers[1].neurons[0].w[2]
+    assert w.label == "w2"
+    expected = f"{{layers.1.neurons.0.w.2|data {w.data:.4f}|grad 0.0000}}"
+    assert list(records(src).values()).count(expected) == 1

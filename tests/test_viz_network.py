@@ -9,11 +9,16 @@ from itertools import pairwise
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
 
+import nn
 from autograd import Value
+from tests.drawn_text import TEXT, shown, words
 from viz import draw_network, render_svg
 from viz.network import LABEL_EDGES
 
+SVG = "{http://www.w3.org/2000/svg}"
+XLINK = "{http://www.w3.org/1999/xlink}"
 EDGE = re.compile(r"^\s*(\w+) -> (\w+) \[(.*)\]$", re.MULTILINE)
 
 
@@ -149,6 +154,77 @@ def test_names_and_title() -> None:
         draw_network(lecture_net(), input_names=["x"])
 
 
+def test_names_titles_and_activations_are_cleaned_clipped_and_escaped() -> None:
+    net = lecture_net()
+    net.layers[0].activation = "sig\x1b[0mmoid"
+    src = draw_network(
+        net,
+        input_names=["&lt;b&gt;", "a\x00b\ud800"],
+        output_names=['say "hi"', "back\\slash{|}"],
+        title="T\x07" * 10_000,
+    ).source
+    assert 'x0 [label="&amp;lt;b&amp;gt;"' in src
+    assert "x1 [label=ab " in src
+    assert 'header1 [label="hidden 1: sig[0mmoid"' in src
+    assert 'l2n0 [label="say \\"hi\\"\\nsigmoid\\nb=0.80"' in src
+    assert 'l2n1 [label="back\\\\slash{|}\\nsigmoid\\nb=0.80"' in src
+    assert 'tooltip="&amp;lt;b&amp;gt;' not in src  # inputs have no tooltip; outputs do:
+    assert 'tooltip="say \\"hi\\": bias 0.8000"' in src
+    assert f'label="{"T" * 199}…' in src  # the title, clipped
+    assert not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f]", src)
+    src.encode("utf-8")  # no lone surrogate left
+    with pytest.raises(TypeError, match="title must be a str"):
+        draw_network(net, title=["a"])  # type: ignore[arg-type]
+
+
+@pytest.mark.dot
+def test_odd_names_are_drawn_literally() -> None:
+    net = lecture_net()
+    net.layers[1].activation = "&amp;"
+    svg = render_svg(
+        draw_network(
+            net, input_names=["&lt;b&gt;", "<i>"], output_names=["p\x00", '"q"'], title="&#0;"
+        )
+    )
+    root = ET.fromstring(svg)
+    texts = {
+        g.find(f"{SVG}title").text: [t.text for t in g.iter(f"{SVG}text")]
+        for g in root.iter(f"{SVG}g")
+        if g.get("class") == "node"
+    }
+    assert texts["x0"] == ["&lt;b&gt;"] and texts["x1"] == ["<i>"]
+    assert texts["l2n0"] == ["p", "&amp;", "b=0.80"]
+    assert texts["l2n1"] == ['"q"', "&amp;", "b=0.80"]
+    assert texts["header2"] == ["output: &amp;"]
+    tips = [a.get(f"{XLINK}title") for a in root.iter(f"{SVG}a")]
+    assert '"q": bias 0.8000' in tips
+    graph_label = [t.text for t in root.find(f"{SVG}g").findall(f"{SVG}text")]
+    assert graph_label == ["&#0;"]
+
+
+@pytest.mark.dot
+@settings(max_examples=30, deadline=None)
+@given(name=TEXT, title=TEXT, activation=TEXT)
+def test_any_name_title_or_activation_renders_literally(
+    name: str, title: str, activation: str
+) -> None:
+    net = lecture_net()
+    net.layers[1].activation = activation
+    svg = render_svg(draw_network(net, input_names=[name, "x1"], title=title or "t"))
+    root = ET.fromstring(svg)  # well-formed XML
+    texts = {
+        g.find(f"{SVG}title").text: [t.text or "" for t in g.iter(f"{SVG}text")]
+        for g in root.iter(f"{SVG}g")
+        if g.get("class") == "node"
+    }
+    graph_label = [t.text or "" for t in root.find(f"{SVG}g").findall(f"{SVG}text")]
+    act = shown(activation, 80)
+    assert words(texts["x0"]) == shown(name, 80).split()
+    assert words(graph_label) == shown(title or "t", 200).split()
+    assert words(texts["header2"]) == ("output: " + act if act else "output").split()
+    assert words(texts["l2n0"]) == ["y0", *act.split(), "b=0.80"]
+
+
 def test_activation_fallbacks() -> None:
     net = lecture_net()
     for layer in net.layers:
@@ -206,13 +282,14 @@ def test_network_diagrams_render_as_svg(sizes: list[int]) -> None:
 
 
 def test_the_real_nn_mlp() -> None:
-    layers = pytest.importorskip("nn.layers")
-    mlp_class = getattr(layers, "MLP", None)
-    if mlp_class is None:
-        pytest.skip("nn.layers has no MLP yet")
-    net = mlp_class(2, [4, 6, 6, 4, 2], seed=0)
+    net = nn.MLP(2, [4, 6, 6, 4, 2], seed=0)
     src = draw_network(net).source
     assert [len(c) for c in columns(src)] == [2, 4, 6, 6, 4, 2]
     assert 'header1 [label="hidden 1: relu"' in src
     assert 'header5 [label="output: linear"' in src
-    assert len(weight_edges(src)) == 100
+    edges = weight_edges(src)
+    assert len(edges) == 2 * 4 + 4 * 6 + 6 * 6 + 6 * 4 + 4 * 2 == 100
+    # every edge's tooltip is its weight, read from the network itself
+    tips = {(a, b): re.search(r'tooltip="w=([-0-9.]+)"', attrs).group(1) for a, b, attrs in edges}
+    w = net.layers[2].neurons[5].w[3].data
+    assert tips[("l2n3", "l3n5")] == f"{w:.4f}"

@@ -1,4 +1,4 @@
-"""Command-line helpers shared by the sub-commands: checked options and safe file writes.
+"""Command-line helpers shared by the sub-commands: checked options and file writes.
 
 Numeric options are read as text and checked here (not by argparse), so every bad value
 ends in one line on stderr and exit status 2, via :class:`valuegrad.cli.UsageError`.
@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -67,17 +66,15 @@ def output_dir(text: str | None) -> Path | None:
 
 
 def write_text(path: Path, text: str) -> Path:
-    """Write ``text`` to ``path`` atomically: a temporary file beside it, then a rename.
+    """Write ``text`` to ``path`` as UTF-8 with :func:`nn.files.write_text`.
 
-    A reader never sees half a file, and a failure leaves the old file (or none).
+    A regular file is replaced atomically (a reader never sees half a file, a failure
+    leaves the old file, its permission bits are kept), a device or FIFO is written to
+    directly, and a symlink is written through to its target.
     """
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
+    from nn.files import write_text as write  # imported here: `valuegrad --help` stays quick
+
+    return write(path, text)
 
 
 def write_json(path: Path, payload: Any, *, announce: bool = True) -> Path:

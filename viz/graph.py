@@ -21,13 +21,13 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from autograd import Value, toposort
+from viz._dot import FONT, MAX_LABEL, MAX_TITLE, clean, escape_record, escape_text, label, record
 
 if TYPE_CHECKING:  # pragma: no cover
     import graphviz
@@ -38,6 +38,7 @@ __all__ = [
     "draw_graph",
     "escape_record",
     "node_names",
+    "parameter_names",
     "render_svg",
     "save_svg",
 ]
@@ -64,7 +65,6 @@ _INSTALL_HINT = (
 # ----------------------------------------------------------------------------- styles
 # One place for the look of every kind of node; the legend in draw_graph's docstring
 # describes these.
-_FONT = {"fontname": "Helvetica", "fontsize": "10"}
 _STYLE: dict[str, dict[str, str]] = {
     "input": {"shape": "record", "style": "filled", "fillcolor": "#dbeafe"},
     "param": {"shape": "record", "style": "filled", "fillcolor": "#fde68a"},
@@ -87,51 +87,16 @@ _STYLE: dict[str, dict[str, str]] = {
 }
 # The output keeps the fill of its kind and gets a thick red border on top.
 _OUTPUT = {"penwidth": "2.5", "color": "#b91c1c"}
-_CLUSTER = {"style": "rounded,dashed", "color": "#9ca3af", "labeljust": "l", **_FONT}
-
-_MAX_LABEL = 80  # characters of a label shown in a drawing
+_CLUSTER = {"style": "rounded,dashed", "color": "#9ca3af", "labeljust": "l", **FONT}
 
 
 class DotNotFoundError(FileNotFoundError):
     """The Graphviz ``dot`` program is not installed (the message says how to install it)."""
 
 
-# --------------------------------------------------------------------------- escaping
-_RECORD_ESCAPES = str.maketrans(
-    {
-        "\\": "\\\\",
-        "{": "\\{",
-        "}": "\\}",
-        "|": "\\|",
-        "<": "\\<",
-        ">": "\\>",
-        '"': '\\"',
-        "\n": "\\n",
-        "\r": "",
-        "\t": " ",
-    }
-)
-_PLAIN_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "", "\t": " "})
-
-
-def _clip(text: str) -> str:
-    return text if len(text) <= _MAX_LABEL else text[: _MAX_LABEL - 1] + "…"
-
-
-def escape_record(text: str) -> str:
-    """``text`` as one literal field of a Graphviz record label (``{ } | < > "`` escaped)."""
-    return text.translate(_RECORD_ESCAPES)
-
-
-def _escape_plain(text: str) -> str:
-    return text.translate(_PLAIN_ESCAPES)
-
-
-def _label(text: str) -> Any:
-    # nohtml: a label like "<b>" must stay text, not become an HTML-like label.
-    import graphviz
-
-    return graphviz.nohtml(text)
+# --------------------------------------------------------------------------- text
+# Every string that reaches dot goes through viz._dot (cleaned, clipped, escaped);
+# escape_record, imported from there, is public here as it always was.
 
 
 def _num(x: float) -> str:
@@ -157,8 +122,8 @@ def _named_modules(module: Any) -> dict[int, str]:
     return names
 
 
-def _params_of(module: Any, params: Iterable[Value] | None) -> dict[Value, str]:
-    """Parameter Value -> its dotted name ("" when unknown)."""
+def parameter_names(module: Any = None, params: Iterable[Value] | None = None) -> dict[Value, str]:
+    """Parameter Value -> its dotted name (from ``module.named_parameters()``, else "")."""
     found: dict[Value, str] = {}
     if module is not None:
         named = getattr(module, "named_parameters", None)
@@ -354,7 +319,7 @@ class _Graph:
         self.leaves = [i for i, ps in enumerate(self.pidx) if not ps]
         self.scope_of = [node.scope for node in order]
         self.module = module
-        self.param_names = _params_of(module, params)
+        self.param_names = parameter_names(module, params)
         self.names = node_names(order, self.param_names)
         self._scopes: _Scopes | None = None
 
@@ -536,37 +501,36 @@ class _Graph:
             key = self.cluster_of(i, cluster)
             kind = self.kind(i)
             if kind == "constant" and i != out:
-                statements.append((key, f"n{i}", _escape_plain(_num(node.data)), _STYLE[kind]))
+                statements.append((key, f"n{i}", escape_text(_num(node.data)), _STYLE[kind]))
             else:
-                name = escape_record(_clip(names[i]))
-                label = f"{{{name}|data {_f4(node.data)}|grad {_f4(node.grad)}}}"
+                text = record([names[i], f"data {_f4(node.data)}", f"grad {_f4(node.grad)}"])
                 style = _STYLE["interior" if kind == "constant" else kind]
-                statements.append(
-                    (key, f"n{i}", label, {**style, **_OUTPUT} if i == out else style)
-                )
+                statements.append((key, f"n{i}", text, {**style, **_OUTPUT} if i == out else style))
             if pidx[i]:
-                statements.append((key, f"n{i}_op", _escape_plain(node.op), _STYLE["op"]))
+                op = escape_text(clean(node.op, MAX_LABEL))
+                statements.append((key, f"n{i}_op", op, _STYLE["op"]))
 
-        graph_attr = {"rankdir": rankdir, **_FONT}
+        graph_attr = {"rankdir": rankdir, **FONT}
         if notes:
-            graph_attr.update(label=_label(_escape_plain("\n".join(notes))), labelloc="t")
+            graph_attr.update(label=label(escape_text("\n".join(notes))), labelloc="t")
         g = graphviz.Digraph(
             name="valuegrad",
             graph_attr=graph_attr,
-            node_attr=dict(_FONT),
+            node_attr=dict(FONT),
             edge_attr={"arrowsize": "0.6", "color": "#4b5563"},
         )
         clusters: dict[int, list] = {}
-        for key, name, label, attrs in statements:
+        for key, name, text, attrs in statements:
             if key is None:
-                g.node(name, _label(label), **attrs)
+                g.node(name, label(text), **attrs)
             else:
-                clusters.setdefault(key, []).append((name, label, attrs))
+                clusters.setdefault(key, []).append((name, text, attrs))
         for k, (key, members) in enumerate(clusters.items()):
             with g.subgraph(name=f"cluster_{k}") as sub:
-                sub.attr(label=_label(_escape_plain(self.scopes.call_label(key))), **_CLUSTER)
-                for name, label, attrs in members:
-                    sub.node(name, _label(label), **attrs)
+                call = escape_text(clean(self.scopes.call_label(key), MAX_LABEL))
+                sub.attr(label=label(call), **_CLUSTER)
+                for name, text, attrs in members:
+                    sub.node(name, label(text), **attrs)
         for src, dst in edges:
             g.edge(src, dst)
         for src, dst in box_edges:
@@ -597,8 +561,7 @@ class _Graph:
             data = f"{len(outs):,} outputs: data " + ", ".join(_f4(v.data) for v in outs[:3])
             grad = "grad " + ", ".join(_f4(v.grad) for v in outs[:3])
             data, grad = data + more, grad + more
-        fields = (_clip(title), counts, data, grad)
-        return "{" + "|".join(escape_record(f) for f in fields) + "}"
+        return record([title, counts, data, grad])
 
 
 # ----------------------------------------------------------------------- public API
@@ -668,6 +631,8 @@ def draw_graph(
             raise TypeError(f"draw_graph: {what} must be a str, an int or None, got {spec!r}")
     if rankdir not in ("LR", "RL", "TB", "BT"):
         raise ValueError(f"draw_graph: rankdir must be LR, RL, TB or BT, got {rankdir!r}")
+    if title is not None and not isinstance(title, str):
+        raise TypeError(f"draw_graph: title must be a str or None, got {title!r}")
 
     graph = _Graph(value, module, params)
     if cluster is not None:
@@ -720,7 +685,7 @@ def draw_graph(
             "(one sample's loss), or raise max_nodes"
         )
 
-    notes = [title] if title else []
+    notes = [clean(title, MAX_TITLE)] if title else []
     if chosen is not full and any(e is not None for e in elem):
         why = f"{total:,} nodes, " if explicit else f"{total:,} nodes > max_nodes={max_nodes}: "
         notes.append(f"{why}{graph.describe(chosen)}")
@@ -759,23 +724,14 @@ def render_svg(graph: graphviz.Digraph | str, timeout: float = DOT_TIMEOUT) -> s
 def save_svg(
     graph: graphviz.Digraph | str, path: str | os.PathLike, timeout: float = DOT_TIMEOUT
 ) -> Path:
-    """Render ``graph`` with ``dot`` and write the SVG to ``path`` atomically; returns the path.
+    """Render ``graph`` with ``dot`` and write the SVG to ``path``; returns the path.
 
-    The SVG goes to a temporary file in the same directory, then replaces ``path`` in
-    one step, so a reader never sees half a file and a failure leaves no file behind.
+    The file is written by :func:`nn.files.write_text`: a regular file is replaced in
+    one step (a reader never sees half a file, a failure leaves the old one), a device
+    or FIFO is written to, a symlink is written through. A path that cannot be written
+    (a directory, a missing parent directory) fails before ``dot`` runs.
     """
-    path = Path(path)
-    parent = path.parent
-    if not parent.is_dir():
-        raise FileNotFoundError(f"cannot write {path}: the directory {parent} does not exist")
-    svg = render_svg(graph, timeout)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(svg)
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600 files; an SVG is meant to be shared
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    from nn.files import check_path, write_text
+
+    check_path(path)
+    return write_text(path, render_svg(graph, timeout))

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
-from viz.graph import _FONT, _escape_plain, _label
+from viz._dot import FONT, MAX_LABEL, MAX_TITLE, clean, escape_text, label, text_label
 
 if TYPE_CHECKING:  # pragma: no cover
     import graphviz
@@ -76,7 +76,8 @@ def _layers(mlp: Any) -> list[list[tuple[list[float], list[Any], float, str]]]:
                 raise TypeError(f"draw_network: {where} has no weights .w")
             weights = [_number(wi, f"{where}.w[{i}]") for i, wi in enumerate(w)]
             bias = _number(getattr(neuron, "b", 0.0), f"{where}.b")
-            rows.append((weights, w, bias, layer_act or _activation_name(neuron)))
+            act = clean(layer_act or _activation_name(neuron), MAX_LABEL)
+            rows.append((weights, w, bias, act))
         out.append(rows)
     for li in range(1, len(out)):
         expected = len(out[li - 1])
@@ -92,7 +93,7 @@ def _layers(mlp: Any) -> list[list[tuple[list[float], list[Any], float, str]]]:
 def _names(given: Sequence[str] | None, n: int, prefix: str, what: str) -> list[str]:
     if given is None:
         return [f"{prefix}{i}" for i in range(n)]
-    names = [str(x) for x in given]
+    names = [clean(str(x), MAX_LABEL) for x in given]
     if len(names) != n:
         raise ValueError(f"draw_network: {what} has {len(names)} names for {n} neurons")
     return names
@@ -125,8 +126,10 @@ def draw_network(
         labels = n_edges <= LABEL_EDGES
     biggest = max((abs(w) for layer in layers for row in layer for w in row[0]), default=0.0)
 
+    if title is not None and not isinstance(title, str):
+        raise TypeError(f"draw_network: title must be a str or None, got {title!r}")
     sizes = "-".join(str(n) for n in [nin, *(len(layer) for layer in layers)])
-    notes = [title or f"{type(mlp).__name__} {sizes}"]
+    notes = [clean(title or f"{type(mlp).__name__} {sizes}", MAX_TITLE)]
     if not labels:
         notes.append("weights: width ∝ |w|, blue > 0, red < 0 (hover for values)")
     g = graphviz.Digraph(
@@ -135,13 +138,13 @@ def draw_network(
             "rankdir": rankdir,
             "ranksep": "1.4" if labels else "1.0",
             "nodesep": "0.5" if labels else "0.25",
-            "label": _label(_escape_plain("\n".join(notes))),
+            "label": label(escape_text("\n".join(notes))),
             "labelloc": "t",
             "splines": "line",
-            **_FONT,
+            **FONT,
         },
-        node_attr={"shape": "circle", "style": "filled", "fixedsize": "false", **_FONT},
-        edge_attr={"arrowsize": "0.5", **_FONT},
+        node_attr={"shape": "circle", "style": "filled", "fixedsize": "false", **FONT},
+        edge_attr={"arrowsize": "0.5", **FONT},
     )
 
     # Columns: per layer a header and its neurons, as nodes of one rank=same subgraph.
@@ -176,16 +179,16 @@ def draw_network(
                 text += f"\nb={bias:.2f}"
             attrs = {
                 "fillcolor": _FILL["output" if last else "hidden"],
-                "tooltip": _escape_plain(f"{name}: bias {bias:.4f}"),
+                "tooltip": escape_text(f"{name}: bias {bias:.4f}"),
             }
             nodes.append((node_id, text, attrs))
         column_nodes.append(nodes)
     for k, (header, nodes) in enumerate(zip(headers, column_nodes, strict=True)):
         with g.subgraph(name=f"column{k}") as sub:
             sub.attr(rank="same")
-            sub.node(f"header{k}", _label(_escape_plain(header)), shape="plaintext", style="")
+            sub.node(f"header{k}", text_label(header, 2 * MAX_LABEL), shape="plaintext", style="")
             for node_id, text, attrs in nodes:
-                sub.node(node_id, _label(_escape_plain(text)), **attrs)
+                sub.node(node_id, label(escape_text(text)), **attrs)
             chain = [f"header{k}", *(node_id for node_id, _, _ in nodes)]
             for upper, lower in pairwise(chain):
                 sub.edge(upper, lower, style="invis")
@@ -198,14 +201,14 @@ def draw_network(
                 grad = getattr(objects[i], "grad", None)
                 tip = f"w={w:.4f}" + (f", grad={grad:.4f}" if grads and grad is not None else "")
                 colour = _POSITIVE if w > 0 else _NEGATIVE if w < 0 else _ZERO
-                attrs = {"tooltip": _escape_plain(tip)}
+                attrs = {"tooltip": escape_text(tip)}
                 if labels:
                     text = f"{w:.2f}"
                     if grads and grad is not None:
                         text += f"\n∇ {grad:.4f}"
                     # Near the head, beside its own edge: unambiguous where edges converge.
                     attrs.update(
-                        headlabel=_escape_plain(text),
+                        headlabel=escape_text(text),
                         labeldistance="3.5",
                         labelangle="20",
                         color=colour,

@@ -9,6 +9,7 @@ nothing printed. Each function returns its Figure (Jupyter displays it) and, giv
 
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -47,6 +48,9 @@ _CMAP = LinearSegmentedColormap.from_list(
 
 
 def _check_path(path: str | os.PathLike[str] | None) -> Path | None:
+    """The path to save a plot at, checked before any drawing (its extension, its place)."""
+    from nn.files import check_path
+
     if path is None:
         return None
     p = Path(path)
@@ -55,19 +59,27 @@ def _check_path(path: str | os.PathLike[str] | None) -> Path | None:
             f"cannot save a plot as {str(p)!r}: the file name must end in one of "
             f"{', '.join(FORMATS)}"
         )
-    return p
+    return check_path(p)  # a directory or a missing parent fails now, not after the work
 
 
 def save_figure(fig: Figure, path: str | os.PathLike[str]) -> Path:
-    """Save ``fig`` as SVG or PNG (by extension); SVGs carry no date and fixed ids."""
+    """Save ``fig`` as SVG or PNG (by extension); SVGs carry no date and fixed ids.
+
+    The figure is rendered in memory, then written by :func:`nn.files.write_bytes` (a
+    regular file is replaced in one step, a FIFO or device is written to, a symlink is
+    written through), so a failed render never leaves a half-written file.
+    """
+    from nn.files import write_bytes
+
     p = _check_path(path)
     if p is None:
         raise TypeError("save_figure needs a path")
     FigureCanvasAgg(fig)  # attach the Agg canvas (no pyplot, no global state)
+    buffer = io.BytesIO()
     with mpl.rc_context({"svg.hashsalt": "valuegrad", "svg.fonttype": "path"}):
         metadata = {"Date": None} if p.suffix.lower() == ".svg" else {}
-        fig.savefig(p, format=p.suffix.lower()[1:], metadata=metadata, dpi=110)
-    return p
+        fig.savefig(buffer, format=p.suffix.lower()[1:], metadata=metadata, dpi=110)
+    return write_bytes(p, buffer.getvalue())
 
 
 def _new_figure(width: float, height: float, ncols: int = 1) -> tuple[Figure, Any]:

@@ -26,7 +26,8 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from autograd import Value, toposort
-from viz.graph import _params_of, node_names
+from viz.graph import node_names
+from viz.graph import parameter_names as _params_of
 
 __all__ = ["Step", "Trace", "local_formulas", "trace"]
 
