@@ -52,7 +52,7 @@ def make_data(settings: Settings) -> tuple[np.ndarray, np.ndarray, np.ndarray, n
     """(X_train, X_test, y_train, y_test) for the settings: the split, then added points.
 
     The generated (or uploaded) points are split with ``nn.data.train_test_split``
-    (``trainPercent`` of them to train, by the seed); points added by clicking always
+    (``trainPercent`` of them to train, rounded, by the seed); points added by clicking always
     go to the training set, after the others.
     """
     if settings.dataset == "custom":
@@ -60,8 +60,12 @@ def make_data(settings: Settings) -> tuple[np.ndarray, np.ndarray, np.ndarray, n
         X, y = rows[:, :2].copy(), rows[:, 2].astype(np.int64)
     else:
         X, y = DATASETS[settings.dataset](settings.points, settings.noise, settings.seed)
-    test_fraction = 1.0 - settings.trainPercent / 100.0
-    X_train, X_test, y_train, y_test = train_test_split(X, y, test_fraction, settings.seed)
+    # (100 - trainPercent)% of the n points, rounded, to test (at least one, leaving one
+    # to train). train_test_split takes ceil(fraction * n) and 0.3 * 100 is 30.000000000000004,
+    # so the fraction asked for is half a point less than the count wanted.
+    n = len(y)
+    n_test = min(max(((100 - settings.trainPercent) * n + 50) // 100, 1), n - 1)
+    X_train, X_test, y_train, y_test = train_test_split(X, y, (n_test - 0.5) / n, settings.seed)
     if settings.added:
         added = np.array(settings.added, dtype=np.float64).reshape(-1, 3)
         X_train = np.vstack([X_train, added[:, :2]])
