@@ -1,4 +1,4 @@
-"""The playground's trainer against ``nn.train`` (to the bit), its pictures, and its input checks."""
+"""The playground trainer against ``nn.train`` (to the bit), its pictures, its input checks."""
 
 from __future__ import annotations
 
