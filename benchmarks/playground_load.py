@@ -20,6 +20,7 @@ each session got, and whether every session's losses were equal. Only loopback t
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import subprocess
 import sys
@@ -115,7 +116,7 @@ def run(sessions: int = 20, seconds: float = 20.0, *, check: bool = True) -> Loa
         text=True,
     )
     result = LoadResult(sessions, seconds)
-    sockets: list[Any] = []
+    sockets = contextlib.ExitStack()  # one WebSocket per session, closed at the end
     readers: list[threading.Thread] = []
     try:
         url = proc.stdout.readline().strip()
@@ -139,8 +140,7 @@ def run(sessions: int = 20, seconds: float = 20.0, *, check: bool = True) -> Loa
 
         ws_base = url.replace("http://", "ws://")
         for k, sid in enumerate(ids):
-            ws = connect(f"{ws_base}api/sessions/{sid}/ws", max_size=None)
-            sockets.append(ws)
+            ws = sockets.enter_context(connect(f"{ws_base}api/sessions/{sid}/ws", max_size=None))
             readers.append(threading.Thread(target=read, args=(k, ws), daemon=True))
             readers[-1].start()
         result.rss.append((0.0, _rss(proc.pid)))
@@ -163,8 +163,7 @@ def run(sessions: int = 20, seconds: float = 20.0, *, check: bool = True) -> Loa
         histories = [_request(f"{url}api/sessions/{sid}/history")[1] for sid in ids]
         result.rss.append((time.monotonic() - start, _rss(proc.pid)))
     finally:
-        for ws in sockets:
-            ws.close()
+        sockets.close()
         proc.send_signal(2)
         try:
             proc.communicate(timeout=30)
