@@ -7,6 +7,13 @@ Usage, as in PyTorch::
 
 The per-parameter state (momentum buffers, Adam's moments) lives in plain float lists
 aligned with the parameter list.
+
+``weight_decay`` (L2 regularisation, as in PyTorch) adds ``weight_decay * p`` to each
+gradient before the update: the gradient of the penalty (weight_decay / 2) * sum p^2,
+so the optimizer minimises loss + (weight_decay / 2) * ||p||^2. It changes only the step,
+never ``p.grad``. To leave the biases undecayed, give them an optimizer of their own
+with ``weight_decay=0`` (every state here is per parameter, so two optimizers are
+the same as PyTorch's two parameter groups).
 """
 
 from __future__ import annotations
@@ -32,7 +39,7 @@ def _check(name: str, value: float, low: float, high: float, *, low_open: bool) 
 class Optimizer:
     """Base class: holds the parameter list; subclasses define ``step``."""
 
-    def __init__(self, params: Iterable[Value], lr: float) -> None:
+    def __init__(self, params: Iterable[Value], lr: float, weight_decay: float = 0.0) -> None:
         unique: list[Value] = []
         seen: set[Value] = set()
         for i, p in enumerate(params):
@@ -45,7 +52,15 @@ class Optimizer:
             raise ValueError("the optimizer got an empty parameter list")
         self.params = unique
         self.lr = _check("lr", lr, 0.0, math.inf, low_open=True)
+        self.weight_decay = _check("weight_decay", weight_decay, 0.0, math.inf, low_open=False)
         self.steps = 0
+
+    def _grads(self) -> list[float]:
+        """Each parameter's gradient plus the L2 term: g + weight_decay * p."""
+        wd = self.weight_decay
+        if wd == 0.0:
+            return [p.grad for p in self.params]
+        return [p.grad + wd * p.data for p in self.params]  # d/dp (wd/2) p^2 = wd p
 
     def zero_grad(self) -> None:
         """Set every parameter's gradient to 0."""
@@ -57,28 +72,36 @@ class Optimizer:
         raise NotImplementedError
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({len(self.params)} parameters, lr={self.lr:g})"
+        decay = f", weight_decay={self.weight_decay:g}" if self.weight_decay else ""
+        return f"{type(self).__name__}({len(self.params)} parameters, lr={self.lr:g}{decay})"
 
 
 class SGD(Optimizer):
     """Stochastic gradient descent with optional momentum: v <- mu v + g; p <- p - lr v."""
 
-    def __init__(self, params: Iterable[Value], lr: float, momentum: float = 0.0) -> None:
-        super().__init__(params, lr)
+    def __init__(
+        self,
+        params: Iterable[Value],
+        lr: float,
+        momentum: float = 0.0,
+        weight_decay: float = 0.0,
+    ) -> None:
+        super().__init__(params, lr, weight_decay)
         self.momentum = _check("momentum", momentum, 0.0, 1.0, low_open=False)
         self.velocity = [0.0] * len(self.params)
 
     def step(self) -> None:
         """One update: p <- p - lr * g, or with momentum v <- mu v + g, p <- p - lr v."""
         lr, mu = self.lr, self.momentum
+        grads = self._grads()
         if mu == 0.0:
-            for p in self.params:
-                p.data -= lr * p.grad  # the slide's [W]_ij <- [W]_ij - eta dl/d[W]_ij
+            for p, g in zip(self.params, grads, strict=True):
+                p.data -= lr * g  # the slide's [W]_ij <- [W]_ij - eta dl/d[W]_ij
         else:
             v = self.velocity
-            for k, p in enumerate(self.params):
+            for k, (p, g) in enumerate(zip(self.params, grads, strict=True)):
                 # torch's buffer starts at g on the first step, which is mu * 0 + g
-                v[k] = mu * v[k] + p.grad
+                v[k] = mu * v[k] + g
                 p.data -= lr * v[k]
         self.steps += 1
 
@@ -92,8 +115,9 @@ class Adam(Optimizer):
         lr: float = 1e-3,
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,
+        weight_decay: float = 0.0,
     ) -> None:
-        super().__init__(params, lr)
+        super().__init__(params, lr, weight_decay)
         try:
             b1, b2 = betas
         except (TypeError, ValueError):
@@ -118,8 +142,7 @@ class Adam(Optimizer):
         step_size = self.lr / bias1
         eps = self.eps
         m, v = self.m, self.v
-        for k, p in enumerate(self.params):
-            g = p.grad
+        for k, (p, g) in enumerate(zip(self.params, self._grads(), strict=True)):
             m[k] = b1 * m[k] + (1.0 - b1) * g
             v[k] = b2 * v[k] + (1.0 - b2) * g * g
             # torch: denom = sqrt(v) / sqrt(1 - b2^t) + eps; p -= lr / (1 - b1^t) * m / denom
@@ -128,5 +151,6 @@ class Adam(Optimizer):
     def __repr__(self) -> str:
         return (
             f"Adam({len(self.params)} parameters, lr={self.lr:g}, betas={self.betas}, "
-            f"eps={self.eps:g})"
+            f"eps={self.eps:g}"
+            + (f", weight_decay={self.weight_decay:g})" if self.weight_decay else ")")
         )

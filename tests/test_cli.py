@@ -14,7 +14,7 @@ from valuegrad.cli import build_parser, main
 def test_every_subcommand_is_registered() -> None:
     parser = build_parser()
     sub = next(a for a in parser._actions if a.dest == "command")
-    assert list(sub.choices) == ["demo", "graph", "regress", "classify"]
+    assert list(sub.choices) == ["demo", "graph", "regress", "classify", "playground"]
 
 
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:
