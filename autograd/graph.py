@@ -51,10 +51,10 @@ def toposort(root: Value) -> list[Value]:
     return order
 
 
-def _rethrow(err: Exception, node: Value) -> Exception:
+def _rethrow(err: Exception, node: Value, who: str = "backward") -> Exception:
     """The same kind of error, saying which node's local derivative failed."""
     inputs = ", ".join(repr(p.data) for p in node.parents)
-    return type(err)(f"backward through '{node._prim.name}' at input(s) ({inputs}): {err}")
+    return type(err)(f"{who} through '{node._prim.name}' at input(s) ({inputs}): {err}")
 
 
 def backward(root: Value) -> None:
@@ -144,16 +144,18 @@ class Walk:
     finite at the end, naming its node.
     """
 
-    def __init__(self, root: Value, *, create_graph: bool = False) -> None:
+    def __init__(self, root: Value, *, create_graph: bool = False, name: str = "grad") -> None:
         self.root = root
         self.order = toposort(root)
         self.create_graph = create_graph
+        self.name = name  # who is walking, for error messages ("grad", "trace", ...)
         self.grads: dict[Value, Any] = {}
 
     def __iter__(self) -> Iterator[Step]:
         return self._values() if self.create_graph else self._floats()
 
     def _floats(self) -> Iterator[Step]:
+        new_step = tuple.__new__  # Step(...) without NamedTuple's Python-level __new__
         grads = self.grads
         grads.clear()
         grads[self.root] = 1.0  # d root / d root
@@ -171,15 +173,15 @@ class Walk:
                 )
             except (ArithmeticError, ValueError) as err:
                 if g != 0.0:
-                    raise _rethrow(err, node) from err
+                    raise _rethrow(err, node, self.name) from err
                 local = (None, None)  # undefined here, but nothing flows through it
             for k, parent in enumerate((a,) if b is None else (a, b)):
                 d = local[k]
                 # chain rule: parent gradient += upstream gradient * local derivative
                 contribution = 0.0 if g == 0.0 or d is None else g * d
                 grads[parent] = grads.get(parent, 0.0) + contribution
-                yield Step(node, parent, k, g, d, contribution)
-        _check_finite(grads, "grad")
+                yield new_step(Step, (node, parent, k, g, d, contribution))
+        _check_finite(grads, self.name)
 
     def _values(self) -> Iterator[Step]:
         from autograd.value import Value, enable_grad
@@ -199,7 +201,7 @@ class Walk:
                     # (or exact constants such as 1.0 for +), differentiable again.
                     local = prim.deriv(*parents, node)
                 except (ArithmeticError, ValueError) as err:
-                    raise _rethrow(err, node) from err
+                    raise _rethrow(err, node, self.name) from err
                 for k, parent in enumerate(parents):
                     d = local[k]
                     if type(d) is float:  # a constant partial: keep the new graph small
@@ -212,7 +214,7 @@ class Walk:
                     old = grads.get(parent)
                     grads[parent] = contribution if old is None else old + contribution
                     yield Step(node, parent, k, g, d, contribution)
-        _check_finite(grads, "grad")
+        _check_finite(grads, self.name)
 
 
 def _check_finite(grads: dict[Value, Any], who: str) -> None:

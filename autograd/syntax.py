@@ -23,6 +23,7 @@ __all__ = [
     "MAX_DEPTH",
     "MAX_LENGTH",
     "ExprError",
+    "as_atom",
     "check_formula",
     "parse_checked",
     "render_formula",
@@ -249,21 +250,67 @@ def check_formula(text: str, names: tuple[str, ...], what: str = "formula") -> a
     return tree
 
 
-def render_formula(text: str, symbols: Mapping[str, str]) -> str:
+def render_formula(text: str, symbols: Mapping[str, str], *, style: str = "python") -> str:
     """``text`` with its variables replaced by ``symbols`` (``{"x": "q", "y": "z"}``).
 
     A symbol that is not a plain name or a non-negative number (``x + y``, ``-4``) is put
     in brackets, so ``render_formula("x * y", {"x": "x + y", "y": "z"})`` is
-    ``"(x + y) * z"``. Names without a symbol stay as they are.
+    ``"(x + y) * z"``. Names without a symbol stay as they are. ``style="math"`` writes
+    the slides' notation: ``a·b``, ``a/b``, ``a^b`` and ``1[a > 0]`` for ``positive(a)``
+    (``"out * (1 - out)"`` becomes ``"p·(1 - p)"``).
     """
+    if style not in ("python", "math"):
+        raise ValueError(f"style must be 'python' or 'math', got {style!r}")
     tree = ast.parse(text.strip(), mode="eval")
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name) and node.id in symbols:
-            node.id = _atom(symbols[node.id])
-    return ast.unparse(tree)
+    if style == "python":
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Name) and node.id in symbols:
+                node.id = as_atom(symbols[node.id])
+        return ast.unparse(tree)
+    return _math(tree.body, symbols)[0]
 
 
-def _atom(text: str) -> str:
+# Precedence for printing: sums < products < unary minus < powers < atoms.
+_P_ADD, _P_MUL, _P_NEG, _P_POW, _P_ATOM = 1, 2, 3, 4, 5
+
+
+def _math(node: ast.AST, symbols: Mapping[str, str]) -> tuple[str, int]:
+    """(text, precedence) of a checked formula's node in the slides' notation."""
+    if isinstance(node, ast.Name):
+        text = symbols.get(node.id, node.id)
+        atom = as_atom(text)
+        return atom, _P_ATOM
+    if isinstance(node, ast.Constant):
+        return format(node.value, "g") if isinstance(node.value, float) else str(node.value), 5
+    if isinstance(node, ast.UnaryOp):
+        inner, prec = _math(node.operand, symbols)
+        if isinstance(node.op, ast.UAdd):
+            return inner, prec
+        return "-" + (inner if prec >= _P_NEG else f"({inner})"), _P_NEG
+    if isinstance(node, ast.Call):
+        name = node.func.id  # type: ignore[attr-defined]
+        args = [_math(a, symbols)[0] for a in node.args]
+        if name == "positive" and len(args) == 1:
+            return f"1[{args[0]} > 0]", _P_ATOM
+        return f"{name}({', '.join(args)})", _P_ATOM
+    assert isinstance(node, ast.BinOp)  # the whitelist admits nothing else
+    left, lp = _math(node.left, symbols)
+    right, rp = _math(node.right, symbols)
+    if isinstance(node.op, ast.Pow):  # right-associative, binds tighter than unary minus
+        left = left if lp > _P_POW else f"({left})"
+        right = right if rp >= _P_NEG else f"({right})"
+        return f"{left}^{right}", _P_POW
+    if isinstance(node.op, (ast.Mult, ast.Div)):
+        left = left if lp >= _P_MUL else f"({left})"
+        right = right if rp > _P_MUL else f"({right})"
+        return f"{left}{'·' if isinstance(node.op, ast.Mult) else '/'}{right}", _P_MUL
+    left = left if lp >= _P_ADD else f"({left})"
+    right = right if rp > _P_ADD else f"({right})"
+    return f"{left} {'+' if isinstance(node.op, ast.Add) else '-'} {right}", _P_ADD
+
+
+def as_atom(text: str) -> str:
+    """``text`` fit to stand inside a formula: a name or number as is, else in brackets."""
     if text.isidentifier():
         return text
     try:

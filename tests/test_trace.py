@@ -10,7 +10,7 @@ from hypothesis import given
 from autograd import Value, toposort
 from tests.strategies import Program, programs
 from viz import draw_graph, trace
-from viz.trace import Trace, local_formulas
+from viz.trace import Trace
 
 
 def slide() -> tuple[Value, dict[str, Value]]:
@@ -88,20 +88,33 @@ def test_a_shared_node_shows_each_contribution_and_the_total() -> None:
     assert trace(y).grads["x"] == 7.0
 
 
-def test_local_derivative_formulas() -> None:
-    assert local_formulas("*", ["q", "z"], "f") == ("z", "q")
-    assert local_formulas("+", ["x", "y"], "q") == ("1", "1")
-    assert local_formulas("-", ["a", "b"], "c") == ("1", "-1")
-    assert local_formulas("/", ["a", "b"], "c") == ("1/b", "-a/b^2")
-    assert local_formulas("**2", ["x"], "s") == ("2·x",)
-    assert local_formulas("**3", ["x"], "s") == ("3·x^2",)
-    assert local_formulas("**-1", ["x"], "s") == ("-1·x^(-2)",)
-    assert local_formulas("sigmoid", ["z"], "p") == ("p·(1 - p)",)
-    assert local_formulas("tanh", ["z"], "h") == ("1 - h^2",)
-    assert local_formulas("relu", ["z"], "h") == ("(1 if z > 0 else 0)",)
-    assert local_formulas("step", ["z"], "h") == ("0",)
-    assert local_formulas("unknown", ["a", "b"], "c") == ("", "")
+def test_step_formulas_come_from_the_primitive_table() -> None:
+    def formulas(f: Value) -> list[str]:
+        return [s.formula for s in trace(f).steps if not s.constant]
 
+    q, z = Value(3.0, "q"), Value(-4.0, "z")
+    f = q * z
+    f.label = "f"
+    assert formulas(f) == ["z", "q"]  # Primitive.local of * is ("y", "x")
+    a, b = Value(2.0, "a"), Value(0.5, "b")
+    for out, expected in [
+        (a + b, ["1", "1"]),
+        (a - b, ["1", "-1"]),
+        (a / b, ["1/b", "-a/b^2"]),
+        (a**2, ["2·a"]),
+        (a**3, ["3·a^2"]),
+        (a**-1, ["-1·a^-2"]),
+        (a**b, ["b·a^(b - 1)", "s·log(a)"]),
+        (a.sigmoid(), ["s·(1 - s)"]),
+        (a.tanh(), ["1 - s^2"]),
+        (a.relu(), ["1[a > 0]"]),
+        (a.step(), ["0"]),
+        (a.logaddexp(b), ["sigmoid(a - b)", "sigmoid(b - a)"]),
+        (a.sin(), ["cos(a)"]),
+        (a.abs(), ["sign(a)"]),
+    ]:
+        out.label = "s"
+        assert formulas(out) == expected, out.op
 
 def test_the_lecture_sigmoid_neuron_chain() -> None:
     # Slide "Backpropagation": z = x.w + b, y_hat = sigma(z), l = 1/2 (y_hat - y)^2.

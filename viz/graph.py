@@ -21,7 +21,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from collections.abc import Iterable
+from collections.abc import Container, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -37,6 +37,7 @@ __all__ = [
     "DotNotFoundError",
     "draw_graph",
     "escape_record",
+    "node_kind",
     "node_names",
     "parameter_names",
     "render_svg",
@@ -142,6 +143,17 @@ def parameter_names(module: Any = None, params: Iterable[Value] | None = None) -
                 raise TypeError(f"params[{i}] must be a Value, got {type(p).__name__}: {p!r}")
             found.setdefault(p, "")
     return found
+
+
+def node_kind(node: Value, params: Mapping[Value, str] | Container[Value] = ()) -> str:
+    """What a node is, for drawings and traces: "interior" (made by an operation),
+    "param" (a leaf in ``params``), "input" (a labelled leaf) or "constant" (any other
+    leaf, such as the 2 of ``2 * x``)."""
+    if not node.is_leaf():
+        return "interior"
+    if node in params:
+        return "param"
+    return "input" if node.label else "constant"
 
 
 def node_names(
@@ -332,12 +344,7 @@ class _Graph:
 
     def kind(self, i: int) -> str:
         """input, param, constant or interior (the output is marked separately)."""
-        if self.pidx[i]:
-            return "interior"
-        node = self.order[i]
-        if node in self.param_names:
-            return "param"
-        return "input" if node.label else "constant"
+        return node_kind(self.order[i], self.param_names)
 
     # ------------------------------------------------------------------ collapsing
     def check_spec(self, spec: Any, what: str) -> None:

@@ -8,28 +8,27 @@ The slides work ``f = (x + y) * z`` by hand: with ``q = x + y``,
     df/dx = df/dq · ∂q/∂x = -4 · 1 = -4
     df/dy = df/dq · ∂q/∂y = -4 · 1 = -4
 
-:func:`trace` writes that table for any graph. It does the backward pass
-*functionally*: it walks the nodes in reversed :func:`autograd.toposort` order (the
-order ``backward`` uses) and multiplies each node's upstream gradient by the local
-derivative from the primitive table (``Primitive.deriv`` called with floats), adding
-the products in the same order as the engine, so every number equals what
-``backward`` computes, bit for bit. It never reads or writes ``.grad``, so tracing a
-graph changes nothing.
+:func:`trace` writes that table for any graph. It runs the engine's own reverse walk
+(:class:`autograd.Walk`, the loop behind ``grad``; ``backward`` takes the same steps in
+the same order), so every number is the engine's, bit for bit, and it never reads or
+writes ``.grad``: tracing a graph changes nothing. The symbols come from the primitive
+table too: each step's formula is the primitive's ``local`` derivative with the names
+of the graph's nodes put in (``Primitive.local = ("y", "x")`` for ``*``: ∂f/∂q = z).
 """
 
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from autograd import Value, toposort
-from viz.graph import node_names
-from viz.graph import parameter_names as _params_of
+from autograd import Value, Walk
+from autograd.syntax import as_atom as _wrap
+from autograd.syntax import render_formula
+from viz.graph import node_kind, node_names, parameter_names
 
-__all__ = ["Step", "Trace", "local_formulas", "trace"]
+__all__ = ["Step", "Trace", "step_formula", "trace"]
 
 
 @dataclass(frozen=True)
@@ -54,22 +53,6 @@ class Step:
     constant: bool  # the parent is a constant; the text leaves these steps out
 
 
-def _is_name(text: str) -> bool:
-    return text.isidentifier()
-
-
-def _wrap(text: str) -> str:
-    """A name or number fit to appear inside a formula: parenthesised unless atomic."""
-    if _is_name(text):
-        return text
-    try:
-        if float(text) >= 0 and "e" not in text:
-            return text
-    except ValueError:
-        pass
-    return f"({text})"
-
-
 def _factor(text: str) -> str:
     """``text`` ready to be multiplied: parenthesised if it is a negative or a sum."""
     depth = 0
@@ -89,47 +72,18 @@ def _num(x: float | None) -> str:
     return "0" if x == 0 else format(x, ".6g")  # never "-0"
 
 
-def local_formulas(op: str, inputs: list[str], out: str) -> tuple[str, ...]:
-    """The local derivatives of ``op`` in symbols: ∂out/∂input for each input.
+def step_formula(node: Value, position: int, symbols: dict[Value, str]) -> str:
+    """The local derivative ∂node/∂(its input ``position``) in symbols, from the table.
 
-    ``inputs`` and ``out`` are names (already wrapped for use in a formula), e.g.
-    ``local_formulas("*", ["q", "z"], "f") == ("z", "q")``. Unknown ops give "".
+    ``symbols`` names the node and its inputs (a constant is best named by its number);
+    "" when the primitive declares no ``local`` formulas.
     """
-    a = inputs[0] if inputs else ""
-    b = inputs[1] if len(inputs) > 1 else ""
-    fixed: dict[str, tuple[str, ...]] = {
-        "+": ("1", "1"),
-        "-": ("1", "-1"),
-        "*": (b, a),
-        "/": (f"1/{b}", f"-{a}/{b}^2"),
-        "neg": ("-1",),
-        "pow": (f"{b}·{a}^({b} - 1)", f"{out}·log({a})"),
-        "exp": (f"exp({a})",),  # = out: e^x is its own derivative
-        "log": (f"1/{a}",),
-        "tanh": (f"1 - {out}^2",),
-        "sigmoid": (f"{out}·(1 - {out})",),
-        "relu": (f"(1 if {a} > 0 else 0)",),
-        "softplus": (f"sigmoid({a})",),
-        "step": ("0",),
-        # d log(e^a + e^b) / da = e^a / (e^a + e^b) = exp(a - out)
-        "logaddexp": (f"exp({a} - {out})", f"exp({b} - {out})"),
-    }
-    if op in fixed:
-        return fixed[op]
-    if op.startswith("**"):  # x ** n for a constant n: the power rule n x^(n-1)
-        try:
-            n = float(op[2:])
-        except ValueError:
-            return ("",) * len(inputs)
-        if n == 0:
-            return ("0",)
-        if n == 1:
-            return ("1",)
-        if n == 2:
-            return (f"2·{a}",)
-        m = format(n - 1, "g")
-        return (f"{format(n, 'g')}·{a}^{m if n - 1 >= 0 else f'({m})'}",)
-    return ("",) * len(inputs)
+    prim = node.primitive
+    if prim is None or prim.local is None:
+        return ""
+    names = dict(zip(prim.inputs, (symbols[p] for p in node.parents), strict=True))
+    names["out"] = symbols[node]
+    return render_formula(prim.local[position], names, style="math")
 
 
 @dataclass(frozen=True)
@@ -220,79 +174,44 @@ def trace(output: Value, *, module: Any = None, params: Iterable[Value] | None =
     """
     if not isinstance(output, Value):
         raise TypeError(f"trace: output must be a Value, got {type(output).__name__}")
-    order = toposort(output)
+    walk = Walk(output, name="trace")
+    order = walk.order
     index = {node: i for i, node in enumerate(order)}
-    pidx = [tuple(index[p] for p in node.parents) for node in order]
-    param_names = _params_of(module, params)
+    param_names = parameter_names(module, params)
     names = node_names(order, param_names, unique=True)
     out = len(order) - 1  # toposort emits the root last
-
-    kinds = []
-    for i, node in enumerate(order):
-        if i == out:
-            kinds.append("output")
-        elif pidx[i]:
-            kinds.append("interior")
-        elif node in param_names:
-            kinds.append("param")
-        else:
-            kinds.append("input" if node.label else "constant")
+    kinds = ["output" if i == out else node_kind(n, param_names) for i, n in enumerate(order)]
     # In formulas a constant is written as its number: ∂(2*x)/∂x = 2.
-    symbols = [
-        _wrap(format(node.data, "g")) if kinds[i] == "constant" else _wrap(names[i])
+    symbols = {
+        node: format(node.data, "g") if kinds[i] == "constant" else names[i]
         for i, node in enumerate(order)
-    ]
+    }
     count = [0] * len(order)
-    for ps in pidx:
-        for p in ps:
-            count[p] += 1
+    for node in order:
+        for p in node.parents:
+            count[index[p]] += 1
 
-    grads = [0.0] * len(order)
-    grads[out] = 1.0  # d output / d output
     received = [0] * len(order)
     steps: list[Step] = []
-    for i in range(out, -1, -1):
-        node = order[i]
-        prim = node.primitive
-        if prim is None:
-            continue
-        g = grads[i]
-        ps = pidx[i]
-        try:
-            local: tuple = prim.deriv(*(order[p].data for p in ps), node.data)
-        except (ArithmeticError, ValueError) as err:
-            if g != 0.0:
-                inputs = ", ".join(repr(order[p].data) for p in ps)
-                raise type(err)(
-                    f"trace through '{prim.name}' at input(s) ({inputs}): {err}"
-                ) from err
-            local = (None,) * len(ps)  # nothing flows through here, as in backward
-        formulas = local_formulas(prim.name, [symbols[p] for p in ps], symbols[i])
-        for k, p in enumerate(ps):
-            d = local[k]
-            contribution = 0.0 if d is None else g * float(d)
-            # the chain rule: parent gradient += upstream gradient * local derivative
-            grads[p] = grads[p] + contribution
-            received[p] += 1
-            steps.append(
-                Step(
-                    node=names[i],
-                    op=prim.name,
-                    parent=names[p],
-                    position=k,
-                    upstream=g,
-                    local=None if d is None else float(d),
-                    formula=formulas[k],
-                    contribution=contribution,
-                    total=grads[p],
-                    index=received[p],
-                    count=count[p],
-                    constant=kinds[p] == "constant",
-                )
+    for s in walk:  # the engine's chain rule, one edge at a time
+        i, p = index[s.node], index[s.parent]
+        received[p] += 1
+        steps.append(
+            Step(
+                node=names[i],
+                op=s.node.op,
+                parent=names[p],
+                position=s.position,
+                upstream=s.upstream,
+                local=None if s.local is None else float(s.local),
+                formula=step_formula(s.node, s.position, symbols),
+                contribution=s.contribution,
+                total=walk.grads[s.parent],
+                index=received[p],
+                count=count[p],
+                constant=kinds[p] == "constant",
             )
-    for i, g in enumerate(grads):
-        if not math.isfinite(g):
-            raise OverflowError(f"trace: the gradient of {names[i]} overflowed to {g!r}")
+        )
     return Trace(
         output=names[out],
         value=order[out].data,
@@ -300,5 +219,5 @@ def trace(output: Value, *, module: Any = None, params: Iterable[Value] | None =
         kinds=tuple(kinds),
         data=tuple(node.data for node in order),
         steps=tuple(steps),
-        grads=dict(zip(names, grads, strict=True)),
+        grads={names[i]: walk.grads.get(node, 0.0) for i, node in enumerate(order)},
     )
