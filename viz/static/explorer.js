@@ -87,7 +87,11 @@
     // The cluster's frame from the numbers of its outline (not getBBox(), which is 0
     // while the page is hidden, as in a closed notebook tab).
     function frameOf(g) {
-      const outline = g.querySelector("path, polygon");
+      const outline = g.querySelector(":scope > path, :scope > polygon, :scope > rect");
+      if (outline && outline.tagName === "rect") {
+        const [x, y, width, height] = ["x", "y", "width", "height"].map((a) => Number(outline.getAttribute(a)));
+        return { x, y, width, height };
+      }
       const text = outline ? outline.getAttribute("d") || outline.getAttribute("points") || "" : "";
       const v = (text.match(/-?\d+(\.\d+)?(e-?\d+)?/gi) || []).map(Number);
       const xs = v.filter((_, k) => k % 2 === 0);
@@ -261,16 +265,36 @@
       }
     }
 
+    // Keep the current step in view. The shape's place comes from the numbers dot
+    // wrote (no getBoundingClientRect(), which would force a layout at every step).
+    const placed = new Map();
+    function placeOf(el) {
+      if (!placed.has(el)) {
+        const ellipse = el.querySelector(":scope > ellipse");
+        let box;
+        if (ellipse) {
+          const [cx, cy, rx, ry] = ["cx", "cy", "rx", "ry"].map((a) => Number(ellipse.getAttribute(a)));
+          box = { x: cx - rx, y: cy - ry, width: 2 * rx, height: 2 * ry };
+        } else {
+          box = frameOf(el);
+        }
+        const m = scene.transform.baseVal.consolidate();
+        const t = m ? m.matrix : new DOMMatrix();
+        const p = new DOMPoint(box.x, box.y).matrixTransform(t);
+        placed.set(el, { x: p.x, y: p.y, width: box.width * t.a, height: box.height * t.d });
+      }
+      return placed.get(el);
+    }
     function follow() {
       if (step === 0) return;
       const el = visibleShape(steps[step - 1].node);
       if (!el) return;
-      const r = el.getBoundingClientRect();
-      const v = svg.getBoundingClientRect();
-      if (r.left >= v.left && r.right <= v.right && r.top >= v.top && r.bottom <= v.bottom) return;
-      const c = toUser((r.left + r.right) / 2, (r.top + r.bottom) / 2);
-      view.x = c.x - view.w / 2;
-      view.y = c.y - view.h / 2;
+      const r = placeOf(el);
+      const inside = r.x >= view.x && r.y >= view.y && r.x + r.width <= view.x + view.w
+        && r.y + r.height <= view.y + view.h;
+      if (inside) return;
+      view.x = r.x + r.width / 2 - view.w / 2;
+      view.y = r.y + r.height / 2 - view.h / 2;
       applyView();
     }
 
@@ -290,7 +314,7 @@
         const st = steps[step - 1];
         let text = st.text;
         if (st.count > 1) {
-          const so = `${nodes[st.node].label}: ${st.index} of ${st.count} contributions, running sum ${st.grad4}`;
+          const so = `${nodes[st.node].label}: ${st.index} of ${st.count} contributions, running sum ${st.grad6}`;
           text += `\n${so}`;
         }
         if (phase === "done") text += "\n\ndone: every gradient is computed.";
@@ -453,8 +477,16 @@
     const base = svg.viewBox.baseVal;
     const home = { x: base.x, y: base.y, w: base.width, h: base.height };
     const view = { ...home };
-    svg.removeAttribute("width");
-    svg.removeAttribute("height");
+    // The SVG gets its box's size in pixels, kept up to date by a ResizeObserver: with
+    // a percentage size, any change in the panel beside it (every step) would make the
+    // browser lay the whole drawing out again.
+    function resize() {
+      const r = ui.graph.getBoundingClientRect();
+      svg.setAttribute("width", String(Math.max(1, Math.floor(r.width))));
+      svg.setAttribute("height", String(Math.max(1, Math.floor(r.height))));
+    }
+    resize();
+    if (window.ResizeObserver) new ResizeObserver(resize).observe(ui.graph);
     function applyView() { svg.setAttribute("viewBox", `${view.x} ${view.y} ${view.w} ${view.h}`); }
     function toUser(cx, cy) {
       const m = svg.getScreenCTM();
