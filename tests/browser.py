@@ -65,6 +65,7 @@ class OfflinePage:
         self.requests: list[str] = []
         self.errors: list[str] = []
         self._allowed: dict[str, str | None] = {}  # url -> body to serve (None: the file)
+        self._folders: list[str] = []  # file:// prefixes whose files may be read
         self.context.on("request", lambda request: self.requests.append(request.url))
         self.context.route("**/*", self._route)
         self.page = self.context.new_page()
@@ -75,10 +76,15 @@ class OfflinePage:
         if message.type in ("error", "warning"):
             self.errors.append(f"console.{message.type}: {message.text}")
 
+    def _allows(self, url: str) -> bool:
+        return url in self._allowed or any(url.startswith(f) for f in self._folders)
+
     def _route(self, route: Any) -> None:
         url = route.request.url
-        if url not in self._allowed:
+        if not self._allows(url):
             route.abort()
+        elif url not in self._allowed:
+            route.continue_()  # a file beside a page opened with its folder
         elif self._allowed[url] is None:
             route.continue_()  # a file:// page the test opened
         else:
@@ -86,10 +92,13 @@ class OfflinePage:
                 status=200, content_type="text/html; charset=utf-8", body=self._allowed[url]
             )
 
-    def open_file(self, path: Path) -> str:
-        """Open a saved page from ``file://``; returns its URL."""
+    def open_file(self, path: Path, with_folder: bool = False) -> str:
+        """Open a saved page from ``file://``; returns its URL. ``with_folder`` lets it
+        read the files beside it (a report's pictures), and nothing else."""
         url = path.resolve().as_uri()
         self._allowed[url] = None
+        if with_folder:
+            self._folders.append(path.resolve().parent.as_uri() + "/")
         self.page.goto(url)
         return url
 
@@ -102,7 +111,7 @@ class OfflinePage:
 
     def assert_offline_and_clean(self) -> None:
         """Nothing but the opened pages was requested, and nothing went wrong."""
-        extra = [url for url in self.requests if url not in self._allowed]
+        extra = [url for url in self.requests if not self._allows(url)]
         assert extra == [], f"the page tried to fetch {extra}"
         assert self.errors == [], "\n".join(self.errors)
 

@@ -318,6 +318,35 @@ def test_exploring_changes_no_gradient() -> None:
     assert isinstance(explore(g), Explorer)
 
 
+# ------------------------------------------------------------------ the demo
+def test_the_demos_sigmoid_neuron_is_the_first_networks_first_output_neuron(
+    tmp_path: Path,
+) -> None:
+    from valuegrad import report
+
+    page = report._Page(tmp_path)
+    facts: dict[str, object] = {}
+    report._chain_rule(page, facts)
+    neuron = facts["sigmoid_neuron"]
+    assert isinstance(neuron, dict)
+    # z3 = 1.8245, p0 = 0.8611 on the slide; the loss is the first half of 0.3671's sum
+    assert neuron["z"] == pytest.approx(lecture.SLIDE["z"][3], abs=5e-5)
+    assert neuron["y_hat"] == pytest.approx(lecture.SLIDE["p"][0], abs=5e-5)
+    assert neuron["loss"] == pytest.approx(0.5 * (neuron["y_hat"] - lecture.Y[0]) ** 2)
+    # by the slide's formulas: dl/dz = (y_hat - y) y_hat (1 - y_hat), dl/dw = dl/dz h
+    y_hat = neuron["y_hat"]
+    dl_dz = (y_hat - lecture.Y[0]) * y_hat * (1 - y_hat)
+    first = lecture.forward_pass(lecture.first_network())
+    for k in range(3):
+        assert neuron["grads"][f"w{k}"] == pytest.approx(dl_dz * first.h[k], rel=1e-12)
+        # and the network's own gradient for that weight (the other output does not use it)
+        assert neuron["grads"][f"w{k}"] == pytest.approx(first.gradients[f"[w3]{k}"], rel=1e-12)
+    assert neuron["grads"]["b"] == pytest.approx(dl_dz, rel=1e-12)
+    assert neuron["max_abs_difference"] < 1e-15
+    text = "\n".join(page.parts)
+    assert text.count('<div class="vg-explorer"') == 2
+
+
 # ------------------------------------------------------------------ the CLI
 def test_cli_graph_html_writes_the_explorer(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]

@@ -202,7 +202,7 @@ def test_play_slider_and_goto(offline_page: Any) -> None:
     walk = Walk.of(viz.trace(f))
     offline_page.open_html(explore(f).html)
     page = offline_page.page
-    page.select_option("[data-testid=speed]", "60")
+    page.select_option("[data-testid=speed]", "16")  # 10 steps: well over half a second
     page.click("[data-testid=play]")
     assert page.text_content("[data-testid=play]").endswith("pause")
     page.wait_for_function("window.valuegradExplorer.state().phase === 'done'", timeout=5000)
@@ -425,6 +425,42 @@ def test_a_big_raw_graph_walks_every_node(offline_page: Any) -> None:
     offline_page.assert_offline_and_clean()
 
 
+# ------------------------------------------------------------------ the demo
+def test_the_demo_report_embeds_three_independent_explorers(
+    offline_page: Any, tmp_path: Path
+) -> None:
+    from valuegrad import report
+
+    page_parts = report._Page(tmp_path)
+    facts: dict[str, Any] = {}
+    report._chain_rule(page_parts, facts)  # (x + y) * z and the sigmoid neuron
+    report._first_network(page_parts, facts, lambda message: None)
+    index = page_parts.write("report", "the explorer sections")
+    assert index.read_text("utf-8").count("<script>") == 1  # the script once for all three
+    offline_page.open_file(index, with_folder=True)
+    page = offline_page.page
+    assert page.evaluate("window.valuegradExplorers.length") == 3
+    assert [
+        json.loads(page.evaluate(f"JSON.stringify(window.valuegradExplorers[{k}].state())"))[
+            "steps"
+        ]
+        for k in range(3)
+    ] == [10, 36, 118]
+    # each walks the engine's walk of its own graph, independently of the others
+    f, _ = lecture_f()
+    net, loss = first_network_loss()
+    for k, walk in ((0, Walk.of(viz.trace(f))), (2, Walk.of(viz.trace(loss, module=net)))):
+        page.evaluate("k => window.valuegradExplorers[k].goto(1e9)", k)
+        walk.check(read(offline_page, k), walk.steps)
+    assert read(offline_page, 1)["state"]["step"] == 0
+    # the sigmoid neuron: its weights' gradients are the slide's dl/dz * x_k
+    page.evaluate("window.valuegradExplorers[1].goto(1e9)")
+    grads = {n["label"]: n["grad"] for n in read(offline_page, 1)["state"]["nodes"]}
+    for name, value in facts["sigmoid_neuron"]["grads"].items():
+        assert grads[name] == value
+    offline_page.assert_offline_and_clean()
+
+
 # ------------------------------------------------------------------ safety, lint
 def test_odd_labels_are_shown_as_text(offline_page: Any) -> None:
     x = Value(2.0, "<img src=x onerror=alert(1)>")
@@ -478,3 +514,14 @@ def test_the_executed_notebook_holds_the_interactive_page(
     walk = Walk.of(viz.trace(f))
     step_with_buttons(offline_page, walk)
     offline_page.assert_offline_and_clean()
+
+
+def test_a_missing_browser_skips_here_and_fails_under_ci(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.browser import unavailable
+
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception, match=r"bootstrap\.sh dev"):
+        unavailable("Chromium is not installed")
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="Chromium is not installed"):
+        unavailable("Chromium is not installed")

@@ -621,8 +621,13 @@ def explore(
       collapses it (one box per module call; such boxes do not open: their contents
       were never laid out). One that no module call splits up is drawn as the output's
       neighbourhood instead: every node within ``depth`` operations of the output
-      (by default the largest depth that fits) and the rest as one box. The page
-      always walks every node, and lists the leaves by their final |grad|.
+      (by default the largest depth that draws at most 80 nodes, which ``dot`` lays
+      out in well under a second) and the rest as one box. The page always walks
+      every node, and lists the inputs and parameters by their final |grad|.
+
+    In the page, ``state().phase`` is ``"forward"`` from step 0 to step N (N nodes),
+    ``"backward"`` from the seed (step N + 1) on, and ``"done"`` at the last step;
+    a click on a node jumps to the step that completes its gradient.
 
     Every number and chain-rule line comes from :func:`viz.trace` (the engine's own
     walk and local derivatives); ``.grad`` is neither read nor changed. Raises what

@@ -93,7 +93,7 @@
         return { x, y, width, height };
       }
       const text = outline ? outline.getAttribute("d") || outline.getAttribute("points") || "" : "";
-      const v = (text.match(/-?\d+(\.\d+)?(e-?\d+)?/gi) || []).map(Number);
+      const v = (text.match(/-?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?/gi) || []).map(Number);
       const xs = v.filter((_, k) => k % 2 === 0);
       const ys = v.filter((_, k) => k % 2 === 1);
       if (!xs.length) return { x: 0, y: 0, width: 0, height: 0 };
@@ -367,11 +367,11 @@
       row("children", links(n.children));
       const go = make("span");
       const fwd = make("button", { type: "button", "data-testid": "goto-forward" }, `forward step ${selected + 1}`);
-      fwd.addEventListener("click", () => goto(selected + 1));
+      fwd.addEventListener("click", () => { pause(); goto(selected + 1); });
       go.appendChild(fwd);
       if (gradStep[selected] !== selected + 1) {
         const bwd = make("button", { type: "button", "data-testid": "goto-grad" }, `gradient step ${gradStep[selected]}`);
-        bwd.addEventListener("click", () => goto(gradStep[selected]));
+        bwd.addEventListener("click", () => { pause(); goto(gradStep[selected]); });
         go.append(" ");
         go.appendChild(bwd);
       }
@@ -379,8 +379,10 @@
       ui.details.appendChild(table);
     }
 
+    const leavesBox = root.querySelector(".vg-leaves");
+    if (leavesBox) leavesBox.hidden = data.leaves.length === 0;
     function drawLeaves() {
-      if (!ui.leaves) return;
+      if (!ui.leaves || !data.leaves.length) return;
       const rows = [make("tr")];
       for (const h of ["leaf", "data", "grad"]) rows[0].appendChild(make("th", {}, h));
       for (const i of data.leaves) {
