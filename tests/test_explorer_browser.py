@@ -513,6 +513,20 @@ def test_the_executed_notebook_holds_the_interactive_page(
     f, _ = lecture_f()
     walk = Walk.of(viz.trace(f))
     step_with_buttons(offline_page, walk)
+    # and the output itself, as Jupyter shows it: the page runs inside its sandboxed
+    # iframe, and the keys reach it once it has the focus
+    offline_page.open_html(
+        f"<!doctype html><html><body><p>a notebook</p>{frames[0]}</body></html>", "cell.html"
+    )
+    page = offline_page.page
+    frame = page.frame_locator("iframe.valuegrad-explorer")
+    frame.locator("[data-testid=next]").click()
+    frame.locator("[data-testid=next]").click()
+    frame.locator(".vg-explorer").focus()
+    page.keyboard.press("ArrowRight")
+    (inner,) = [fr for fr in page.frames if fr is not page.main_frame]
+    walk.check(json.loads(inner.evaluate(READ, 0)), 3)
+    assert page.evaluate("typeof window.valuegradExplorer") == "undefined"  # kept inside
     offline_page.assert_offline_and_clean()
 
 

@@ -293,8 +293,10 @@
       const inside = r.x >= view.x && r.y >= view.y && r.x + r.width <= view.x + view.w
         && r.y + r.height <= view.y + view.h;
       if (inside) return;
-      view.x = r.x + r.width / 2 - view.w / 2;
-      view.y = r.y + r.height / 2 - view.h / 2;
+      // centre it; a shape bigger than the view (a closed cluster) shows its top left,
+      // where its label is
+      view.x = r.width > 0.9 * view.w ? r.x - 0.05 * view.w : r.x + r.width / 2 - view.w / 2;
+      view.y = r.height > 0.9 * view.h ? r.y - 0.05 * view.h : r.y + r.height / 2 - view.h / 2;
       applyView();
     }
 
