@@ -139,6 +139,14 @@ def test_a_sum_of_many_contributions_is_shortened_in_the_middle() -> None:
     assert line == "ds/dx = 1 + 1 + 1 + 1 + … (12 more) + 1 + 1 + 1 + 1 = 20"
 
 
+def test_a_lone_leaf_is_one_forward_step_and_the_seed() -> None:
+    d = explore(Value(3.0, "x")).data()
+    assert [(s["phase"], s["text"]) for s in d["steps"]] == [
+        ("forward", "x = 3   (the output: a leaf)"),
+        ("backward", "dx/dx = 1"),
+    ]
+
+
 def test_forward_formulas_substitute_names_and_numbers() -> None:
     w, b = Value(0.5, "w"), Value(-1.0, "b")
     h = (w * 2.0 + b).tanh()

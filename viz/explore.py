@@ -353,7 +353,7 @@ def _short_sum(line: str, contributions: list[float], total: float) -> str:
 def _leaf_text(kind: str, name: str, data: float) -> str:
     if kind == "constant":
         return f"the constant {_num(data)}"
-    what = {"param": "a parameter", "input": "an input"}.get(kind, "a leaf")
+    what = {"param": "a parameter", "input": "an input", "output": "the output: a leaf"}[kind]
     return f"{name} = {_num(data)}   ({what})"
 
 
