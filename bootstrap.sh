@@ -1,9 +1,10 @@
 #!/bin/sh
 # Set up valuegrad in ./.venv on a Debian-like machine.
 #   sh bootstrap.sh        the library and the `valuegrad` command
-#   sh bootstrap.sh dev    plus the test tools and the notebook runner
-# System packages (the Graphviz `dot` program, Python's venv module) are installed
-# with apt-get where they are missing; elsewhere the script says what to install.
+#   sh bootstrap.sh dev    plus the test tools, the notebook runner and a headless browser
+# System packages (the Graphviz `dot` program, Python's venv module and, for `dev`,
+# Chromium for the browser tests) are installed with apt-get where they are missing;
+# elsewhere the script says what to install.
 set -eu
 cd "$(dirname "$0")"
 
@@ -22,6 +23,9 @@ fi
 
 missing=""
 command -v dot >/dev/null 2>&1 || missing="$missing graphviz"
+if [ -n "$extras" ] && ! command -v chromium >/dev/null 2>&1; then
+  missing="$missing chromium"  # the browser tests drive Debian's Chromium with Playwright
+fi
 if [ ! -x .venv/bin/python ] && ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
   missing="$missing python3-venv"
 fi
@@ -35,7 +39,8 @@ if [ -n "$missing" ]; then
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq $missing >/dev/null
   else
     echo "bootstrap.sh: please install$missing with your system's package manager" >&2
-    echo "  (Graphviz, which provides the 'dot' program: https://graphviz.org/download/)" >&2
+    echo "  (Graphviz, which provides the 'dot' program: https://graphviz.org/download/;" >&2
+    echo "  chromium, the browser the tests drive, is needed for 'dev' only)" >&2
     exit 1
   fi
 fi

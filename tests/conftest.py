@@ -1,12 +1,16 @@
-"""Shared test configuration: hypothesis profiles and the `dot` marker."""
+"""Shared test configuration: hypothesis profiles, the `dot` marker, the browser fixtures."""
 
 from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
+
+from tests.browser import OfflinePage, launch
 
 # deadline=None: timings on a loaded 2-core machine vary too much to be a test.
 settings.register_profile(
@@ -47,3 +51,26 @@ def pytest_runtest_call(item: pytest.Item) -> None:
             "(install Graphviz: apt install graphviz, or sh bootstrap.sh dev)",
             pytrace=False,
         )
+
+
+# ------------------------------------------------------------------- the browser
+# Shared by every test that opens a page (tests/browser.py says how it is set up).
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """One headless Chromium for the whole session (skipped, or failed under CI, if absent)."""
+    playwright, chromium = launch()
+    try:
+        yield chromium
+    finally:
+        chromium.close()
+        playwright.stop()
+
+
+@pytest.fixture
+def offline_page(browser: Any) -> Iterator[OfflinePage]:
+    """A fresh tab that refuses every request but the pages the test opens."""
+    tab = OfflinePage(browser)
+    try:
+        yield tab
+    finally:
+        tab.close()

@@ -263,8 +263,11 @@ def test_explain_shows_the_point_and_the_loss_the_engine_computes(client: TestCl
     assert float(shown["explain-x"]) == 0.25 and float(shown["explain-y"]) == -0.5
     assert shown["explain-label"] == "1"
     assert float(shown["explain-loss"]) == pytest.approx(_numpy_loss(doc, 0.25, -0.5, 1), rel=1e-12)
-    assert "<svg" in html and "at epoch 3" in html and "backward pass of loss" in html
-    assert "http://" not in html.split("<svg", 1)[0]  # nothing fetched before the drawing
+    assert "<svg" in html and "at epoch 3" in html and 'class="vg-explorer"' in html
+    # nothing is fetched: no attribute points anywhere, and the policy allows only the
+    # explorer's own inline script (by its hash)
+    assert not re.search(r"""(?:src|href|action)\s*=\s*["']?(?:https?:|//)""", html)
+    assert "script-src 'sha256-" in r.headers["content-security-policy"]
     for params, field in (
         ({"x": "a", "y": 0, "label": 0}, "x"),
         ({"x": 0, "y": 0, "label": 3}, "point"),

@@ -2,60 +2,27 @@
 
 The server is started as users start it (``python -m valuegrad playground --port 0
 --no-browser``, reading the URL line). Every page is watched: a console error, an
-uncaught exception or a request to any other address fails the test. When ``CI`` is
-set, a missing browser or Playwright fails instead of skipping.
+uncaught exception or a request to any other address fails the test. The browser is
+the session's shared one (``tests/browser.py``): when ``CI`` is set, a missing browser
+or Playwright fails instead of skipping.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import os
-import shutil
 import subprocess
 import sys
 import time
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from valuegrad.playground.training import Trainer
 from valuegrad.playground.validation import Settings, apply_settings
-
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-def _need(what: str) -> None:
-    if os.environ.get("CI"):
-        pytest.fail(f"{what} is required when CI is set")
-    pytest.skip(f"{what} is not installed")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _need("the playwright Python package")
-    if not (Path(CHROMIUM).exists() or shutil.which("chromium")):
-        _need(f"Chromium ({CHROMIUM})")
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")
@@ -185,13 +152,33 @@ def test_clicking_a_point_opens_its_graph_with_the_engines_loss(open_page, serve
     # the loss the engine computed, against numpy on the downloaded weights
     sid = w.js("window.valuegradPlayground.session()")
     model = _get_json(f"{server}api/sessions/{sid}/model")
-    a = np.array([x, y])
-    for k, (W, b) in enumerate(zip(model["weights"], model["biases"], strict=True)):
-        z = np.array(W) @ a + np.array(b)
-        a = np.tanh(z) if k < len(model["weights"]) - 1 else z
-    expected = float(a.max() + math.log(np.exp(a - a.max()).sum()) - a[label])
+
+    def numpy_loss(x1: float, x2: float) -> float:
+        a = np.array([x1, x2])
+        for k, (W, b) in enumerate(zip(model["weights"], model["biases"], strict=True)):
+            z = np.array(W) @ a + np.array(b)
+            a = np.tanh(z) if k < len(model["weights"]) - 1 else z
+        return float(a.max() + math.log(np.exp(a - a.max()).sum()) - a[label])
+
+    expected = numpy_loss(x, y)
     shown = float(loss_cell.get_attribute("data-value"))
     assert shown == pytest.approx(expected, rel=1e-12)
+    # the backward explorer in the panel steps through this loss's graph
+    explorer = next(f for f in w.page.frames if "/explain" in f.url)
+    first = explorer.evaluate("window.valuegradExplorer.state()")
+    assert first["step"] == 0 and first["phase"] == "forward"
+    assert all(n["data"] is None and n["grad"] is None for n in first["nodes"])
+    frame.locator("[data-testid=next]").click()
+    frame.locator("[data-testid=next]").click()
+    assert explorer.evaluate("window.valuegradExplorer.state()")["step"] == 2
+    explorer.evaluate("window.valuegradExplorer.goto(window.valuegradExplorer.state().steps)")
+    done = explorer.evaluate("window.valuegradExplorer.state()")
+    assert done["phase"] == "done"
+    by_label = {n["label"]: n for n in done["nodes"]}
+    assert by_label["loss"]["data"] == pytest.approx(expected, rel=1e-12)
+    eps = 1e-6  # d loss / d x1 by central differences of the numpy loss
+    numeric = (numpy_loss(x + eps, y) - numpy_loss(x - eps, y)) / (2 * eps)
+    assert by_label["x1"]["grad"] == pytest.approx(numeric, rel=1e-5, abs=1e-8)
     w.page.click("[data-testid=explain-close]")
     assert w.page.locator("[data-testid=explain-panel]").is_hidden()
     # an empty spot: the loss for the class chosen under "add a point"

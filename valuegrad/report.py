@@ -3,10 +3,11 @@
 :func:`build_report` runs every experiment with the defaults of ``valuegrad regress`` and
 ``valuegrad classify``, draws every picture, and writes ``index.html`` beside them:
 
-1. the chain rule on f = (x + y) * z: its graph with values and gradients, and the
-   backward pass step by step;
-2. the first network: its diagram, the slide's numbers checked one by one, its whole
-   graph before training (one cluster per neuron), 1000 iterations of SGD;
+1. the chain rule on f = (x + y) * z and on the sigmoid neuron of the "Backpropagation"
+   slide: the backward explorer of each (step through the walk node by node) and the
+   backward pass as the slide's table;
+2. the first network: its diagram, the slide's numbers checked one by one, the explorer
+   of its whole loss graph (one box per neuron), 1000 iterations of SGD;
 3. the second network: the data sets, batch and stochastic training over several seeds
    (the spread of test accuracy, loss curves, decision boundaries, dead ReLUs);
 4. the speed of the compiled engine against the eager one on the same run.
@@ -104,6 +105,18 @@ class _Page:
         self.files.append(path)
         return path
 
+    def explorer(self, explorer: Any, caption: str) -> None:
+        """An interactive backward explorer (``viz.explore``), inline in the page."""
+        from viz.explore import assets
+
+        if not getattr(self, "_explorer_assets", False):
+            self.add(assets())  # the script and style, once for every explorer on the page
+            self._explorer_assets = True
+        self.add(
+            f'<figure class="explorer">{explorer.fragment()}<figcaption>{caption}</figcaption>'
+            "</figure>"
+        )
+
     def json(self, name: str, payload: Any) -> None:
         write_json(self.file(name), payload, announce=False)
         self.add(f'<p>Data: <a href="{html.escape(name)}">{html.escape(name)}</a></p>')
@@ -128,7 +141,8 @@ def _fmt(x: float, digits: int = 4) -> str:
 
 
 def _chain_rule(page: _Page, facts: dict[str, Any]) -> None:
-    from viz import draw_graph, save_svg, trace
+    from viz import trace
+    from viz.explore import explore
 
     x, y, z = Value(-2.0, "x"), Value(5.0, "y"), Value(-4.0, "z")
     q = x + y
@@ -145,18 +159,86 @@ def _chain_rule(page: _Page, facts: dict[str, Any]) -> None:
         "<code>f.backward()</code> then walks the graph backwards and fills in every "
         "gradient."
     )
-    save_svg(draw_graph(f, title="f = (x + y) * z"), page.file("1_xyz_graph.svg"))
-    page.figure(
-        "1_xyz_graph.svg",
-        "Every node shows its label, its forward value (data) and df/d(node) (grad). "
-        f"df/dx = df/dy = z = {_fmt(x.grad, 0)} and df/dz = q = {_fmt(z.grad, 0)}, "
-        "as on the slide.",
+    page.explorer(
+        explore(f, title="f = (x + y) * z"),
+        "The backward explorer: press <b>next</b> (or &rarr;) to compute one node at a time, "
+        "first forward (each node's data), then backward (each edge's upstream gradient "
+        "times local derivative), or <b>play</b>. Every node shows its label, its data "
+        f"and df/d(node) (grad); at the end df/dx = df/dy = z = {_fmt(x.grad, 0)} and "
+        f"df/dz = q = {_fmt(z.grad, 0)}, as on the slide. Click a node for its details.",
     )
     page.para(
         "The backward pass step by step: each line is the upstream gradient times the "
         "local derivative of one operation, exactly the slide's chain-rule table."
     )
     page.pre(trace(f).text())
+    _sigmoid_neuron(page, facts)
+
+
+def _sigmoid_neuron(page: _Page, facts: dict[str, Any]) -> None:
+    """The slide "Backpropagation": z = x^T w + b, y_hat = sigmoid(z), l = 1/2 (y_hat - y)^2."""
+    from viz import trace
+    from viz.explore import explore
+
+    # The numbers of the first network's first output neuron: its inputs are the hidden
+    # activations h of the lecture's sample, its weights and bias the given ones, and its
+    # target the sample's first target. Its loss is the first term of the network's loss.
+    net = lecture.first_network()
+    h = [v.data for v in net.layers[0](list(lecture.X))]
+    xs = [Value(v, f"x{k}") for k, v in enumerate(h)]
+    w = [Value(v, f"w{k}") for k, v in enumerate(lecture.OUTPUT_WEIGHTS[0])]
+    b = Value(lecture.OUTPUT_BIAS, "b")
+    target = lecture.Y[0]
+    z = xs[0] * w[0]
+    for xk, wk in zip(xs[1:], w[1:], strict=True):
+        z = z + xk * wk
+    z = z + b
+    z.label = "z"
+    y_hat = z.sigmoid()
+    y_hat.label = "ŷ"
+    loss = 0.5 * (y_hat - target) ** 2
+    loss.label = "\u2113"  # script l, as on the slide
+    steps = trace(loss, params=[*w, b])
+    # the slide's closed form: dl/dz = (y_hat - y) sigma(z) (1 - sigma(z)), dl/dw = dl/dz x
+    dl_dz = (y_hat.data - target) * y_hat.data * (1.0 - y_hat.data)
+    rows, worst = [], 0.0
+    for name, formula in [*((f"w{k}", dl_dz * h[k]) for k in range(3)), ("b", dl_dz)]:
+        engine = steps.grads[name]
+        worst = max(worst, abs(engine - formula))
+        rows.append([name, f"{engine:.10f}", f"{formula:.10f}"])
+    facts["sigmoid_neuron"] = {
+        "z": z.data,
+        "y_hat": y_hat.data,
+        "loss": loss.data,
+        "dl/dz": steps.grads["z"],
+        "grads": {name: steps.grads[name] for name in ("w0", "w1", "w2", "b")},
+        "max_abs_difference": worst,
+    }
+
+    page.heading('1b. The sigmoid neuron of the slide "Backpropagation"')
+    page.para(
+        "One neuron and one sample: z = x<sup>T</sup>w + b, &ycirc; = &sigma;(z), "
+        "&ell; = &frac12;(&ycirc; &minus; y)<sup>2</sup>. The numbers are those of the first "
+        "network's first output neuron: its inputs x are the hidden activations h = ("
+        + ", ".join(f"{v:.4f}" for v in h)
+        + "), of the lecture's sample, w = ("
+        + ", ".join(f"{v:g}" for v in lecture.OUTPUT_WEIGHTS[0])
+        + f"), b = {lecture.OUTPUT_BIAS:g} and the target y = {target:g}; so z = "
+        f"{_fmt(z.data)}, &ycirc; = {_fmt(y_hat.data)} and &ell; = {_fmt(loss.data)}, the "
+        "first term of the network's loss."
+    )
+    page.explorer(
+        explore(loss, params=[*w, b], title="\u2113 = \u00bd(\u03c3(x\u1d40w + b) \u2212 y)\u00b2"),
+        "Step to the end of the backward pass: d&ell;/dz arrives at z through the sigmoid's "
+        "local derivative &ycirc;(1 &minus; &ycirc;), and then splits into "
+        "&part;&ell;/&part;w<sub>k</sub> = d&ell;/dz &middot; x<sub>k</sub> and "
+        "&part;&ell;/&part;b = d&ell;/dz. The dashed boxes are the constants &frac12; and y.",
+    )
+    page.para(
+        f"The engine's gradients against the slide's formulas (d&ell;/dz = {dl_dz:.10f}); the "
+        f"largest difference is {worst:.1e}:"
+    )
+    page.table(["parameter", "backward", "slide: d&ell;/dz &middot; x or d&ell;/dz"], rows)
 
 
 # --------------------------------------------------------------------------- #
@@ -170,7 +252,8 @@ def _check(slide: float, computed: float, tolerance: float = 5e-5) -> str:
 
 def _first_network(page: _Page, facts: dict[str, Any], log: Callable[[str], None]) -> None:
     from autograd import gradcheck
-    from viz import draw_graph, draw_network, plot_losses, save_svg
+    from viz import draw_network, plot_losses, save_svg
+    from viz.explore import explore
 
     net = lecture.first_network()
     first = lecture.forward_pass(net)
@@ -224,17 +307,15 @@ def _first_network(page: _Page, facts: dict[str, Any], log: Callable[[str], None
 
     loss = squared_error(net(list(lecture.X)), list(lecture.Y))
     loss.label = "loss"
-    loss.backward()
-    save_svg(
-        draw_graph(loss, module=net, cluster="neuron", title="loss before training"),
-        page.file("2_graph.svg"),
-    )
-    net.zero_grad()
-    page.figure(
-        "2_graph.svg",
-        "The whole graph before training, one dashed box per neuron: amber records are "
-        "the weights and biases with their gradients, blue ones the inputs, the red one "
-        "the loss.",
+    whole = explore(loss, module=net, cluster="neuron", title="loss before training")
+    page.explorer(
+        whole,
+        f"The whole graph before training, {len(whole.trace.names)} nodes, one dashed box "
+        f"per neuron, to step through in {whole.steps} steps: amber records are the "
+        "weights and biases, blue ones the inputs, the red one the loss. The wheel zooms, "
+        "a drag pans, <b>fit</b> shows it all; the view follows the current step. The "
+        "table <i>leaves, largest final |grad| first</i> lists the parameters whose "
+        "gradient is largest.",
     )
 
     def loss_of_w00(w: Value) -> Value:

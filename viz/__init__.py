@@ -4,6 +4,8 @@
   (clusters per module call; big graphs collapse instead of hanging ``dot``);
   :func:`save_svg` / :func:`render_svg` — render with Graphviz ``dot``.
 * :func:`trace` — the backward pass step by step, as the lecture's chain-rule table.
+* :func:`explore` — the backward explorer: a self-contained page (inline in Jupyter)
+  that steps through the forward pass and the chain rule node by node.
 * :func:`draw_network` — an MLP as columns of neurons joined by its weights.
 * :func:`plot_losses`, :func:`plot_decision_boundary`, :func:`plot_batch_vs_stochastic`,
   :func:`plot_datasets` — matplotlib figures of training (from :mod:`viz.plots`).
@@ -20,8 +22,9 @@ import importlib
 from typing import Any
 
 # Imported eagerly: these modules are light (autograd only). It also matters for
-# ``trace``: a lazily imported submodule viz.trace would become the package attribute
-# ``viz.trace`` and shadow the function of the same name.
+# ``trace`` and ``explore``: a lazily imported submodule viz.trace would become the
+# package attribute ``viz.trace`` and shadow the function of the same name.
+from viz.explore import Explorer, explore
 from viz.expr import ExprError, parse_expr
 from viz.graph import DEFAULT_MAX_NODES, DotNotFoundError, draw_graph, render_svg, save_svg
 from viz.network import draw_network
@@ -40,10 +43,12 @@ _LAZY: dict[str, str] = {
 __all__ = [
     "DEFAULT_MAX_NODES",
     "DotNotFoundError",
+    "Explorer",
     "ExprError",
     "Trace",
     "draw_graph",
     "draw_network",
+    "explore",
     "parse_expr",
     "render_svg",
     "save_svg",

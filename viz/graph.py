@@ -370,6 +370,12 @@ class _Graph:
         elem: list[Any] = [None] * len(self.order)
         if kind == "full":
             return elem
+        if kind == "near":  # the output's neighbourhood: the rest in one box
+            far = self.distances()
+            for i in self.interior:
+                if far[i] > spec:
+                    elem[i] = ("rest", spec)
+            return elem
         scopes, scope_of, out = self.scopes, self.scope_of, self.out
         depth_of: dict[int, int] = {}
         for i in self.interior:
@@ -389,6 +395,21 @@ class _Graph:
             elif spec:
                 elem[i] = ("outside",)
         return elem
+
+    def distances(self) -> list[int]:
+        """Per walk index, the fewest operations between the node and the output.
+
+        The walk is topological, so one pass from the output down settles every node:
+        all of a node's users come after it, and their distances are already final.
+        """
+        far = [len(self.order)] * len(self.order)
+        far[self.out] = 0
+        for i in range(self.out, -1, -1):
+            d = far[i] + 1
+            for p in self.pidx[i]:
+                if d < far[p]:
+                    far[p] = d
+        return far
 
     def drawn_leaves(self, elem: list[Any], keep_inputs: bool) -> bytearray:
         """1 for each leaf drawn as a node: used by a node drawn on its own, or the output
@@ -427,6 +448,8 @@ class _Graph:
     def describe(self, level: _Level) -> str:
         """What one box stands for at ``level``, for the drawing's note."""
         kind, spec, _ = level
+        if kind == "near":
+            return f"the nodes within {spec} operations of the output; the rest in one box"
         if kind == "summary":
             text = "one box per module (all its calls merged)"
             return text + (", one for everything outside modules" if spec else "")
@@ -554,6 +577,8 @@ class _Graph:
             tag = self.scope_of[box.first][0]
             n = scopes.ncalls(tag)
             title = scopes.tag_name(tag) + (f" ({n:,} calls merged)" if n > 1 else "")
+        elif key[0] == "rest":
+            title = f"the rest: more than {key[1]} operations from the output"
         else:
             title = "outside any module"
         nparams = sum(1 for p in box.leaves if self.order[p] in self.param_names)
@@ -582,6 +607,7 @@ def draw_graph(
     max_nodes: int = DEFAULT_MAX_NODES,
     title: str | None = None,
     rankdir: str = "LR",
+    depth: int | None = None,
 ) -> graphviz.Digraph:
     """Draw the computation graph below ``value`` with every node's data and gradient.
 
@@ -625,10 +651,30 @@ def draw_graph(
 
       If the chosen drawing still has more than ``max_nodes`` nodes, a ``ValueError``
       says how to collapse it; nothing is ever handed to ``dot`` that would hang it.
+    * ``depth``: draw only the output's neighbourhood, the nodes at most ``depth``
+      operations from it, and everything further away as one box (for big graphs that
+      no module call splits up); it replaces ``collapse``.
 
     The graph is walked iteratively (no recursion limit). Needs the ``graphviz``
     Python package, imported only when called; rendering needs the ``dot`` program.
     """
+    options = (cluster, collapse, max_nodes, title, rankdir, depth)
+    return _draw_graph(value, params, module, *options)[0]
+
+
+def _draw_graph(
+    value: Value,
+    params: Iterable[Value] | None,
+    module: Any,
+    cluster: str | int | None,
+    collapse: str | int | None,
+    max_nodes: int,
+    title: str | None,
+    rankdir: str,
+    depth: int | None,
+) -> tuple[graphviz.Digraph, _Graph, list[Any], bool]:
+    """:func:`draw_graph`, also returning what it drew: the graph, the box of each walk
+    index (None: drawn on its own) and whether unread inputs were kept."""
     if not isinstance(value, Value):
         raise TypeError(f"draw_graph: value must be a Value, got {type(value).__name__}")
     if isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1:
@@ -640,6 +686,8 @@ def draw_graph(
         raise ValueError(f"draw_graph: rankdir must be LR, RL, TB or BT, got {rankdir!r}")
     if title is not None and not isinstance(title, str):
         raise TypeError(f"draw_graph: title must be a str or None, got {title!r}")
+    if depth is not None and (isinstance(depth, bool) or not isinstance(depth, int) or depth < 1):
+        raise ValueError(f"draw_graph: depth must be a positive int or None, got {depth!r}")
 
     graph = _Graph(value, module, params)
     if cluster is not None:
@@ -650,8 +698,10 @@ def draw_graph(
     # as long as they fit (the lecture's picture starts from x), then they are folded.
     full: _Level = ("full", None, True)
     summary: list[_Level] = [("summary", False, False), ("summary", True, False)]
-    explicit = collapse not in (None, "none", "auto")
-    if not explicit:
+    explicit = depth is not None or collapse not in (None, "none", "auto")
+    if depth is not None:
+        levels = [("near", depth, True), ("near", depth, False)]
+    elif not explicit:
         levels = [full]
         if collapse == "auto" and total > max_nodes:
             for d in range(graph.scopes.max_depth, 0, -1):
@@ -680,6 +730,11 @@ def draw_graph(
                 "per module call), collapse='layer', 'neuron' or 'summary', draw a smaller "
                 "part (one sample's loss), or raise max_nodes"
             )
+        if depth is not None:
+            raise ValueError(
+                f"draw_graph: depth={depth} still draws {size:,} nodes, more than "
+                f"max_nodes={max_nodes}; use a smaller depth or raise max_nodes"
+            )
         if collapse == "auto":
             raise ValueError(
                 f"draw_graph: even collapsed as far as it goes ('summary') the graph draws "
@@ -696,7 +751,7 @@ def draw_graph(
     if chosen is not full and any(e is not None for e in elem):
         why = f"{total:,} nodes, " if explicit else f"{total:,} nodes > max_nodes={max_nodes}: "
         notes.append(f"{why}{graph.describe(chosen)}")
-    return graph.draw(elem, chosen[2], cluster, notes, rankdir)
+    return graph.draw(elem, chosen[2], cluster, notes, rankdir), graph, elem, chosen[2]
 
 
 def render_svg(graph: graphviz.Digraph | str, timeout: float = DOT_TIMEOUT) -> str:

@@ -74,6 +74,19 @@ print(t)
 assert t.grads["x"] == x.grad and t.grads["y"] == y.grad and t.grads["z"] == z.grad
 
 # %% [markdown]
+# ## Step through it: the backward explorer
+#
+# `viz.explore` plays the same walk over the drawing, one step at a time: first the
+# forward pass (each node's `data`, in the engine's topological order), then the seed
+# $df/df = 1$ and one step per edge in the order `backward` visits them, each the
+# upstream gradient times the local derivative. Press **next** (or click the explorer
+# and use →, ←, space), **play**, or drag the slider; click a node for its details.
+# The numbers are the ones `viz.trace` printed above.
+
+# %%
+viz.explore(f, title="f = (x + y) * z")
+
+# %% [markdown]
 # ## The sigmoid neuron of the *Backpropagation* slide
 #
 # Given one training sample $(\mathbf{x}, y)$:
@@ -122,8 +135,14 @@ for i, wi in enumerate(w):
     assert math.isclose(wi.grad, dl_dz * xs[i], rel_tol=1e-12)
 assert math.isclose(b.grad, dl_dz, rel_tol=1e-12)
 
+# %% [markdown]
+# The same neuron in the explorer: step to the end and watch $d\ell/dz$ reach $z$
+# through the sigmoid's local derivative $\hat y(1 - \hat y)$, then split into
+# $\partial \ell/\partial w_i = d\ell/dz \cdot x_i$ and $\partial \ell/\partial b = d\ell/dz$
+# (`params=` draws the weights and the bias as parameters).
+
 # %%
-viz.draw_graph(loss, title="the sigmoid neuron's loss after backward")
+viz.explore(loss, params=[*w, b], title="the sigmoid neuron's loss")
 
 # %% [markdown]
 # ## The activation functions of the lecture, and their derivatives

@@ -27,6 +27,7 @@ examples:
   valuegrad graph "(x+y)*z" x=-2 y=5 z=-4            the lecture's example; writes graph.svg
   valuegrad graph "tanh(w*x + b)" w=0.5 x=2 b=-1 --trace -o neuron.svg
   valuegrad graph -- "-x**2" x=3                       (use -- before an EXPR starting with -)
+  valuegrad graph "x*x + x" x=1 --html walk.html        step through the chain rule in a browser
 
 EXPR may use names, numbers, + - * / **, unary - and +, and the functions
 exp log tanh sigmoid relu softplus step (one argument each). Every name needs exactly
@@ -34,8 +35,8 @@ one NAME=VALUE, and every NAME=VALUE must be used.
 
 exit status: 0 ok; 2 bad expression or NAME=VALUE; 1 math error (overflow, log of a
 non-positive number, division by zero) or unwritable file. Without Graphviz's dot
-program the results are still printed, the SVG is skipped with a note, and the
-status is 0.
+program the results are still printed, the SVG (and --html page) is skipped with a
+note, and the status is 0.
 """
 
 
@@ -60,6 +61,11 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("--no-svg", action="store_true", help="do not render or write the SVG")
     parser.add_argument("--trace", action="store_true", help="print the backward pass step by step")
     parser.add_argument(
+        "--html",
+        metavar="PATH",
+        help="also write the backward explorer: a page that steps through the chain rule",
+    )
+    parser.add_argument(
         "--json",
         action="store_true",
         help='print {"value": v, "grads": {name: g}} (and "trace" with --trace) as JSON',
@@ -79,6 +85,19 @@ def _can_print(text: str) -> bool:
     except (UnicodeEncodeError, LookupError):
         return False
     return True
+
+
+def _write_explorer(out: Any, title: str, path: str, quiet: bool) -> None:
+    """Write the explorer page for ``out`` (``--html``); without dot, say so and go on."""
+    from viz.explore import explore
+    from viz.graph import DotNotFoundError
+
+    try:
+        written = explore(out, title=title).save(path)
+    except DotNotFoundError as err:
+        print(f"valuegrad graph: HTML skipped: {err}", file=sys.stderr)
+        return
+    print(f"wrote {written}", file=sys.stderr if quiet else sys.stdout)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -115,6 +134,8 @@ def run(args: argparse.Namespace) -> int:
             text = steps.text()
             print(text if _can_print(text) else steps.text(unicode=False))
 
+    if args.html is not None:
+        _write_explorer(out, f"{out.label} = {expr.text}", args.html, args.json)
     if args.no_svg:
         return 0
     graph = draw_graph(out, title=f"{out.label} = {expr.text}")

@@ -58,6 +58,7 @@ from valuegrad.playground.validation import (
     parse_json_object,
     parse_points,
 )
+from viz.explore import script_source_hash
 
 __all__ = ["STATIC", "create_app"]
 
@@ -69,8 +70,12 @@ _CSP = (
     "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; "
     "connect-src 'self'; frame-src 'self'; base-uri 'none'; form-action 'none'"
 )
-# The graph document is self-contained: inline SVG and style, nothing fetched at all.
-_EXPLAIN_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+# The graph document is self-contained: inline SVG and style, the explorer's one inline
+# script (allowed by its hash, nothing else runs), and nothing fetched at all.
+_EXPLAIN_CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+    f"script-src {script_source_hash()}"
+)
 
 REAP_SECONDS = 5.0
 """How often idle sessions are looked for."""

@@ -8,9 +8,9 @@ current weights, backpropagated, and shown three ways:
   respect to the two inputs and to the parameters this sample pulls on hardest (one
   SGD step on this sample alone would move each parameter by -lr times its gradient:
   that is how the point moves the boundary);
-* the graph, drawn by ``viz.draw_graph`` with one cluster per neuron (or collapsed to
-  one box per neuron call when it is too big to lay out);
-* the backward pass step by step, from ``viz.trace``.
+* the backward explorer (``viz.explore``): the graph as ``viz.draw_graph`` draws it,
+  one box per neuron that opens on a click, and the forward pass then the chain rule
+  stepped through edge by edge, with every node's value and gradient.
 
 ``explain`` is the one place that builds this page, so the endpoint and the page do not
 change when the drawing does.
@@ -24,7 +24,8 @@ import math
 from autograd import Value
 from nn import MLP
 from nn.losses import cross_entropy
-from viz import DotNotFoundError, draw_graph, render_svg, trace
+from viz import DotNotFoundError
+from viz.explore import assets, explore
 
 __all__ = ["CLASS_NAMES", "explain"]
 
@@ -37,10 +38,7 @@ h1 { font-size: 17px; margin: 0 0 6px; } h2 { font-size: 15px; margin: 18px 0 6p
 table { border-collapse: collapse; } td, th { padding: 2px 10px 2px 0; text-align: left; }
 td.num { font-family: Menlo, Consolas, monospace; text-align: right; }
 .c0 { color: #c2670b; font-weight: bold; } .c1 { color: #0877bd; font-weight: bold; }
-.graph { overflow: auto; border: 1px solid #ddd; padding: 4px; max-height: 75vh; }
-.graph svg { width: 100%; height: auto; }
-#natural:checked ~ .graph svg { width: auto; height: auto; } label.zoom { color: #555; }
-pre { background: #f6f6f6; padding: 8px; overflow: auto; }
+body { --vg-height: 75vh; }
 .note { color: #555; }
 """
 
@@ -74,20 +72,13 @@ def explain(model: MLP, x: float, y: float, label: int, *, epoch: int | None = N
     title = f"loss of the point ({_num(x)}, {_num(y)}), class {CLASS_NAMES[label]}"
     if epoch is not None:
         title += f", at epoch {epoch}"
-    drawing = draw_graph(loss, module=model, cluster="neuron", title=title)
     try:
-        svg = render_svg(drawing)
-        svg = svg[svg.find("<svg") :]  # inline: without the XML prolog and doctype
-        graph_html = (
-            '<input type="checkbox" id="natural"> <label class="zoom" for="natural">'
-            "natural size (scroll to move around)</label>"
-            f'<div class="graph" data-testid="explain-graph">{svg}</div>'
-        )
+        explorer = explore(loss, module=model, title=title)
+        graph_html = f'<div data-testid="explain-graph">{explorer.fragment()}</div>'
     except (DotNotFoundError, TimeoutError, OSError) as err:
         graph_html = (
             f'<p class="note" data-testid="explain-graph">No drawing: {html.escape(str(err))}</p>'
         )
-    steps = trace(loss, module=model).text()
 
     def row(name: str, value: float, testid: str = "") -> str:
         attr = f' data-testid="{testid}" data-value="{value!r}"' if testid else ""
@@ -100,7 +91,7 @@ def explain(model: MLP, x: float, y: float, label: int, *, epoch: int | None = N
     )
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
-<title>{html.escape(title)}</title><style>{_STYLE}</style></head>
+<title>{html.escape(title)}</title><style>{_STYLE}</style>{assets()}</head>
 <body>
 <h1>{html.escape(title)}</h1>
 <p class="note">The per-sample loss <code>cross_entropy(net([x1, x2]), label)</code>, built by the
@@ -120,9 +111,7 @@ parameter by &minus;lr &times; its gradient, which is how it pulls the decision 
 </table>
 <h2>The parameters this point pulls on hardest</h2>
 <table><tr><th>parameter</th><th>value</th><th>dloss/dparameter</th></tr>{pull_rows}</table>
-<h2>The computation graph (data and grad of every node)</h2>
+<h2>The computation graph: step through the forward pass and the chain rule</h2>
 {graph_html}
-<h2>The backward pass, step by step</h2>
-<pre data-testid="explain-trace">{html.escape(steps)}</pre>
 </body></html>
 """
