@@ -703,3 +703,34 @@ def test_the_real_nn_mlp_draws_one_cluster_per_neuron() -> None:
     assert w.label == "w2"
     expected = f"{{layers.1.neurons.0.w.2|data {w.data:.4f}|grad 0.0000}}"
     assert list(records(src).values()).count(expected) == 1
+
+
+class _Twice(nn.Module):
+    """A module that calls the same child twice per call: h = n(n(x))."""
+
+    def __init__(self) -> None:
+        self.inner = nn.Neuron(1, "tanh", weights=[0.5], bias=0.1)
+
+    def forward(self, x: Value) -> Value:
+        return self.inner([self.inner([x])])
+
+
+def test_a_module_calling_the_same_child_twice_is_drawn_with_two_clusters() -> None:
+    block = _Twice()
+    x = Value(0.3, "x")
+    out = block(x)
+    out.backward()
+    found = clusters(draw_graph(out, module=block, cluster="neuron").source)
+    # one cluster per call of the neuron, each holding that call's own mul, add, tanh
+    assert sorted(found) == ["inner (tanh) [call 1]", "inner (tanh) [call 2]"]
+    first, second = ({n for n in found[k] if not n.endswith("_op")} for k in sorted(found))
+    assert len(first) == len(second) == 3 and not first & second  # mul, add, tanh each
+    # the outer module ran once: one cluster holding both calls of its child (a rebuild
+    # from tags alone took the second call of the child for a second call of the parent)
+    outer = clusters(draw_graph(out, module=block, cluster=1).source)
+    assert list(outer) == ["_Twice"] and outer["_Twice"] >= first | second
+    # and the records are exact: both calls of the neuron were made in the one call of block
+    order = toposort(out)
+    calls = {node.call for node in order if node.call is not None and node.call.tag is block.inner}
+    assert len(calls) == 2 and all(c.parent.tag is block for c in calls)
+    assert len({c.parent for c in calls}) == 1  # both made inside the one call of block

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from autograd import Value, toposort
+from autograd import Call, Value, toposort
 from viz._dot import FONT, MAX_LABEL, MAX_TITLE, clean, escape_record, escape_text, label, record
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -193,61 +193,55 @@ def _activation(tag: Any) -> str:
 
 @dataclass
 class _Call:
-    """One call of a module: one ``with scope(tag)`` entry, reconstructed."""
+    """One call of a module, as the drawing numbers it."""
 
     cid: int  # index in _Scopes.calls
     depth: int  # 1 = outermost
     tag: Any
-    ordinal: int  # 1-based among the calls of the same tag
-    children: dict = field(default_factory=dict)  # child tag id (or "direct") -> child id
+    ordinal: int  # 1-based among the calls of the same tag, in walk order
 
 
 class _Scopes:
-    """The module calls of a graph, reconstructed from the nodes' scope tuples.
+    """The module calls of a graph, read from the nodes' call records.
 
-    ``autograd.scope`` builds a new tuple for every ``with`` entry, so nodes created
-    directly in the same call share one tuple *object*: the innermost call of a node is
-    exact. The enclosing calls are not recorded (a neuron's tuple does not point to its
-    layer call's tuple), so they are rebuilt: walking the groups in order of first
-    appearance, a call of a module stays open until one of its children (or its own
-    direct nodes) turns up a second time, which starts the module's next call. That is
-    exact for modules that call each child once per call (Layer, MLP, Sequential-like),
-    and the usual losses over a batch visit one sample after the other; a module that
-    calls the same child twice is shown as two calls.
+    Every ``autograd.scope`` entry (every module call) is one :class:`autograd.Call`,
+    which knows the call it happened in; a node records the innermost one. So the calls,
+    their nesting and which nodes each made are exact, for any module: one that calls
+    the same child twice shows two calls of it.
     """
 
     def __init__(self, order: list[Value], module: Any) -> None:
-        self.chains: dict[int, tuple[int, ...]] = {}  # id(scope tuple) -> call id per depth
+        # innermost call of a node -> the call ids from the outermost down to it
+        self.chains: dict[Call, tuple[int, ...]] = {}
         self.calls: list[_Call] = []
         self.max_depth = 0
         self.kinds: dict[str, None] = {}  # tag kinds in order of appearance
-        self._open: dict[tuple[int, ...], _Call] = {}
+        self._cid: dict[Call, int] = {}  # Calls hash by identity, like Values
         self._ncalls: dict[int, int] = {}  # id(tag) -> number of calls
         self._modules = _named_modules(module)
         self._fallback: dict[int, str] = {}
         self._per_type: dict[str, int] = {}
         for node in order:
-            sc = node.scope
-            if sc and id(sc) not in self.chains:
-                self.chains[id(sc)] = self._place(sc)
+            call = node.call
+            if call is not None and call not in self.chains:
+                self.chains[call] = self._place(call)
 
-    def _place(self, sc: tuple) -> tuple[int, ...]:
-        ids = tuple(id(tag) for tag in sc)  # tags compare by identity, like Values
-        self.max_depth = max(self.max_depth, len(sc))
-        chain = [0] * len(sc)
-        # Bottom-up: the innermost call holds this group's nodes directly; each outer
-        # call holds the call just below it as the child for that child's tag.
-        child_key: Any = "direct"
-        child_id: Any = ("group", id(sc))
-        for depth in range(len(sc), 0, -1):
-            path = ids[:depth]
-            call = self._open.get(path)
-            if call is None or call.children.get(child_key, child_id) != child_id:
-                call = self._new_call(depth, sc[depth - 1])
-                self._open[path] = call
-            call.children[child_key] = child_id
-            chain[depth - 1] = call.cid
-            child_key, child_id = ids[depth - 1], call.cid
+    def _place(self, call: Call) -> tuple[int, ...]:
+        path = []
+        c: Call | None = call
+        while c is not None:
+            path.append(c)
+            c = c.parent
+        path.reverse()  # outermost first
+        self.max_depth = max(self.max_depth, len(path))
+        chain = []
+        for depth, c in enumerate(path, start=1):
+            cid = self._cid.get(c)
+            if cid is None:
+                cid = self._cid[c] = self._new_call(depth, c.tag).cid
+            chain.append(cid)
+        for c in reversed(path):  # kinds innermost first: neuron, layer, mlp
+            self.kinds.setdefault(_tag_kind(c.tag), None)
         return tuple(chain)
 
     def _new_call(self, depth: int, tag: Any) -> _Call:
@@ -255,7 +249,6 @@ class _Scopes:
         self._ncalls[id(tag)] = n
         call = _Call(len(self.calls), depth, tag, n)
         self.calls.append(call)
-        self.kinds.setdefault(_tag_kind(tag), None)
         unnamed = id(tag) not in self._modules and not isinstance(tag, str)
         if unnamed and id(tag) not in self._fallback:
             kind = type(tag).__name__
@@ -329,7 +322,8 @@ class _Graph:
         self.pidx = [tuple(index[p] for p in node.parents) for node in order]
         self.interior = [i for i, ps in enumerate(self.pidx) if ps]
         self.leaves = [i for i, ps in enumerate(self.pidx) if not ps]
-        self.scope_of = [node.scope for node in order]
+        self.scope_of = [node.scope for node in order]  # tags, outermost first
+        self.call_of = [node.call for node in order]  # the innermost module call
         self.module = module
         self.param_names = parameter_names(module, params)
         self.names = node_names(order, self.param_names)
@@ -377,19 +371,20 @@ class _Graph:
                     elem[i] = ("rest", spec)
             return elem
         scopes, scope_of, out = self.scopes, self.scope_of, self.out
-        depth_of: dict[int, int] = {}
+        depth_of: dict[Call, int] = {}
         for i in self.interior:
             sc = scope_of[i]
             if i == out:
                 continue
             if kind == "calls":
-                if not sc:
+                call = self.call_of[i]
+                if call is None:
                     continue
-                d = depth_of.get(id(sc))
+                d = depth_of.get(call)
                 if d is None:
-                    d = depth_of[id(sc)] = scopes.depth_for(sc, spec)
+                    d = depth_of[call] = scopes.depth_for(sc, spec)
                 if d:
-                    elem[i] = scopes.chains[id(sc)][d - 1]  # a call id
+                    elem[i] = scopes.chains[call][d - 1]  # a call id
             elif sc:
                 elem[i] = ("module", id(sc[0]))
             elif spec:
@@ -469,7 +464,7 @@ class _Graph:
         d = self.scopes.depth_for(sc, spec)
         if not d or (box_depth and d >= box_depth):
             return None
-        return self.scopes.chains[id(sc)][d - 1]
+        return self.scopes.chains[self.call_of[i]][d - 1]
 
     def draw(
         self, elem: list[Any], keep_inputs: bool, cluster: Any, notes: list[str], rankdir: str
