@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from autograd import Value
-from autograd.compile import fold_sum
+from autograd.numerics import fold_sum
 from nn.activations import ACTIVATIONS, get_activation
 from nn.module import Module
 

@@ -1,0 +1,373 @@
+"""Stage 3 of the compiler: run a laid-out graph over batches, forward and backward.
+
+Buffers and views are planned once per batch size (:class:`_Plan`) and reused, so a
+replay is a tight loop of numpy calls with no allocation of the big arrays. The forward
+pass runs the groups in depth order, each with the same float kernels as the eager
+engine; the backward pass walks them in reverse with the *same* derivative rules (the
+rules of :mod:`autograd.ops` accept arrays) and sums each parameter's gradient over the
+batch, from the last sample to the first, as ``backward`` adds them.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from autograd.compile.layout import Access, Group, Operand, fuse_sums, lay_out
+from autograd.compile.record import multi_toposort
+from autograd.numerics import fold_sum
+from autograd.value import Value
+
+__all__ = ["GradTarget", "Program", "StepMode"]
+
+
+def _sum_terms(terms: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """Left-to-right sum over axis -2 of (..., terms, batch): ((t0 + t1) + t2) + ..."""
+    out[...] = fold_sum(terms, axis=-2)
+    return out
+
+
+class StepMode(enum.Enum):
+    """How a step computes its group's values."""
+
+    UFUNC = "ufunc"  # a numpy ufunc, writing into the group's rows (out=)
+    SUM = "sum"  # a fused sum: a left fold over the terms
+    CALL = "call"  # any other array function, its result assigned
+
+
+class GradTarget(NamedTuple):
+    """Where one operand of a step sends its gradient (a tuple: the hot loop unpacks it)."""
+
+    position: int  # which operand
+    access: Access
+    target: np.ndarray | None  # a view of G to add into, or None: scatter by rows
+    rows: Any
+    block_order: Any  # TILE: the order in which the blocks' gradients are added
+
+
+@dataclass
+class _Reader:
+    """How one operand's values are obtained: a fixed view, or a gather into a buffer."""
+
+    array: np.ndarray  # the view, or the buffer the gather fills
+    take: np.ndarray | None = None  # row indices to gather (None: ``array`` is a view)
+    take_out: np.ndarray | None = None  # ``array`` as (rows, batch), np.take's out=
+
+
+@dataclass
+class _Step:
+    """One group, bound to the plan's buffers, with everything the hot loops need."""
+
+    group: Group
+    readers: list[_Reader]
+    out: np.ndarray  # view of V, shaped (*group shape, batch) ((nodes, batch) for a sum)
+    upstream: np.ndarray  # the matching view of G (broadcast over the terms for a sum)
+    takes: tuple[tuple[np.ndarray, np.ndarray], ...]  # gathers to run first: (rows, out)
+    args: tuple[np.ndarray, ...]  # the operands' arrays
+    mode: StepMode
+    grads: tuple[GradTarget, ...]  # one per operand that needs a gradient
+
+
+@dataclass
+class _Plan:
+    """Preallocated value and gradient arrays for one batch size, and the steps over them."""
+
+    V: np.ndarray
+    G: np.ndarray
+    steps: list[_Step] = field(default_factory=list)
+
+
+class Program:
+    """A recorded graph, replayed over batches of inputs (see :func:`compile`)."""
+
+    _MAX_PLANS = 8  # batch sizes whose buffers are kept (a training loop uses two or three)
+
+    def __init__(
+        self,
+        outputs: Value | Sequence[Value],
+        inputs: Sequence[Value],
+        params: Sequence[Value] = (),
+    ) -> None:
+        outputs = [outputs] if isinstance(outputs, Value) else list(outputs)
+        self.inputs = list(inputs)
+        self.params = list(params)
+        for name, values in (
+            ("outputs", outputs),
+            ("inputs", self.inputs),
+            ("params", self.params),
+        ):
+            for i, v in enumerate(values):
+                if not isinstance(v, Value):
+                    raise TypeError(f"compile: {name}[{i}] must be a Value, got {type(v).__name__}")
+        for name, values in (("inputs", self.inputs), ("params", self.params)):
+            for i, v in enumerate(values):
+                if not v.is_leaf():
+                    raise ValueError(f"compile: {name}[{i}] must be a leaf Value, got {v!r}")
+            if len(set(values)) != len(values):
+                raise ValueError(f"compile: {name} contains the same Value twice")
+        if set(self.inputs) & set(self.params):
+            raise ValueError("compile: a Value cannot be both an input and a parameter")
+
+        order = multi_toposort(outputs)
+        for node in order:
+            prim = node.primitive
+            if prim is not None and prim.np_forward is None:
+                raise TypeError(
+                    f"compile: the primitive {prim.name!r} has no array form; declare it "
+                    "with np_forward=... (a function of numpy arrays) to compile graphs "
+                    "that use it"
+                )
+        self.n_inputs = len(self.inputs)
+        self.n_outputs = len(outputs)
+        self.num_nodes = len(order)
+        self._layout = lay_out(order, fuse_sums(order, outputs), outputs, self.inputs, self.params)
+        self.depth = self._layout.depth
+        self._plans: OrderedDict[int, _Plan] = OrderedDict()
+
+    # ------------------------------------------------------------------ planning
+    def _plan(self, batch: int) -> _Plan:
+        plan = self._plans.get(batch)
+        if plan is not None:
+            self._plans.move_to_end(batch)
+            return plan
+        layout = self._layout
+        V = np.zeros((layout.rows, batch), dtype=np.float64)
+        G = np.zeros((layout.rows, batch), dtype=np.float64)
+        V[layout.const_rows] = layout.const_values[:, None]
+        plan = _Plan(V, G)
+        for g in layout.groups:
+            out_shape = (*g.shape, batch) if g.prim is not None else (g.shape[0], batch)
+            readers = [self._reader(V, op, g, batch) for op in g.operands]
+            out = V[g.out].reshape(out_shape)
+            upstream = G[g.out].reshape(out_shape)
+            if g.prim is None:
+                upstream = upstream[:, None, :]  # every term of a sum gets the sum's gradient
+                mode = StepMode.SUM
+            elif isinstance(g.prim.np_forward, np.ufunc):
+                mode = StepMode.UFUNC
+            else:
+                mode = StepMode.CALL
+            grads = tuple(
+                GradTarget(k, op.access, self._target(G, op, g, batch), op.rows, op.block_order)
+                for k, op in enumerate(g.operands)
+                if op.needs_grad
+            )
+            plan.steps.append(
+                _Step(
+                    group=g,
+                    readers=readers,
+                    out=out,
+                    upstream=upstream,
+                    takes=tuple((r.take, r.take_out) for r in readers if r.take is not None),
+                    args=tuple(r.array for r in readers),
+                    mode=mode,
+                    grads=grads,
+                )
+            )
+        self._plans[batch] = plan
+        if len(self._plans) > self._MAX_PLANS:
+            self._plans.popitem(last=False)
+        return plan
+
+    @staticmethod
+    def _strided(A: np.ndarray, op: Operand, shape: tuple[int, ...]) -> np.ndarray:
+        """The rows start + sum_a j_a * stride_a of A, as a view of shape (*shape, batch)."""
+        row_bytes = A.strides[0]
+        return np.lib.stride_tricks.as_strided(
+            A[op.start :],
+            shape=(*shape, A.shape[1]),
+            strides=(*(s * row_bytes for s in op.strides), A.strides[1]),
+        )
+
+    @classmethod
+    def _reader(cls, V: np.ndarray, op: Operand, g: Group, batch: int) -> _Reader:
+        if op.access is Access.TILE:
+            return _Reader(V[op.rows][None])  # (1, width, batch): broadcasts over blocks
+        if op.access is Access.AFFINE:
+            return _Reader(cls._strided(V, op, g.shape))
+        buffer = np.empty((*g.shape, batch), dtype=np.float64)
+        return _Reader(buffer, op.rows, buffer.reshape(len(op.rows), batch))
+
+    @classmethod
+    def _target(cls, G: np.ndarray, op: Operand, g: Group, batch: int) -> np.ndarray | None:
+        if not op.needs_grad:
+            return None
+        if op.access is Access.TILE:
+            return G[op.rows]  # (width, batch): the blocks' gradients are summed into it
+        if op.access is Access.AFFINE:
+            return cls._strided(G, op, g.shape)  # distinct rows: safe to add into
+        return None
+
+    # ------------------------------------------------------------------ info
+    @property
+    def num_groups(self) -> int:
+        """How many vectorised calls one forward pass makes."""
+        return len(self._layout.groups)
+
+    def __repr__(self) -> str:
+        return (
+            f"Program(inputs={self.n_inputs}, outputs={self.n_outputs}, "
+            f"params={len(self.params)}, nodes={self.num_nodes}, groups={self.num_groups}, "
+            f"depth={self.depth})"
+        )
+
+    # ------------------------------------------------------------------ running
+    def _as_batch(self, X: Any) -> tuple[np.ndarray, bool]:
+        arr = np.asarray(X, dtype=np.float64)
+        single = arr.ndim == 1
+        if single:
+            arr = arr[None, :]
+        if arr.ndim != 2 or arr.shape[1] != self.n_inputs:
+            raise ValueError(
+                f"compiled program: expected inputs of shape (batch, {self.n_inputs}), "
+                f"got {np.shape(X)}"
+            )
+        if arr.shape[0] == 0:
+            raise ValueError("compiled program: the batch is empty")
+        if not np.isfinite(arr).all():
+            raise ValueError("compiled program: the inputs contain nan or inf")
+        return arr, single
+
+    def _run_forward(self, X: np.ndarray) -> _Plan:
+        plan = self._plan(X.shape[0])
+        V = plan.V
+        V[: self.n_inputs] = X.T
+        V[self._layout.param_rows] = np.array([p.data for p in self.params], dtype=np.float64)[
+            :, None
+        ]
+        take = np.take
+        with np.errstate(all="ignore"):
+            for step in plan.steps:
+                for rows, buffer in step.takes:
+                    take(V, rows, axis=0, out=buffer)
+                mode = step.mode
+                if mode is StepMode.UFUNC:
+                    step.group.prim.np_forward(*step.args, out=step.out)
+                elif mode is StepMode.SUM:
+                    _sum_terms(step.args[0], step.out)
+                else:
+                    step.out[...] = step.group.prim.np_forward(*step.args)
+        if not np.isfinite(V).all():
+            self._raise_non_finite(plan)
+        return plan
+
+    def _raise_non_finite(self, plan: _Plan) -> None:
+        """Raise the error the eager engine would raise, for the first non-finite node."""
+        for step in plan.steps:
+            bad = ~np.isfinite(step.out)
+            if not bad.any():
+                continue
+            position = tuple(int(i) for i in np.argwhere(bad)[0])
+            sample = position[-1]
+            where = f"compiled program, batch row {sample}"
+            if step.group.prim is None:
+                raise OverflowError(f"{where}: a sum overflows a float")
+            scalars = [
+                float(np.broadcast_to(r.array, step.out.shape)[position]) for r in step.readers
+            ]
+            try:
+                step.group.prim.forward(*scalars)  # the eager kernel raises its own clear error
+            except (ArithmeticError, ValueError) as err:
+                raise type(err)(f"{where}: {err}") from None
+            shown = f" {step.group.prim.name} ".join(repr(x) for x in scalars)
+            raise OverflowError(f"{where}: {shown} overflows a float")
+
+    def forward(self, X: Any) -> np.ndarray:
+        """The outputs for a batch: ``X`` of shape (batch, inputs) -> (batch, outputs).
+
+        A single sample of shape (inputs,) gives an array of shape (outputs,).
+        """
+        arr, single = self._as_batch(X)
+        plan = self._run_forward(arr)
+        out = plan.V[self._layout.output_rows].T.copy()
+        return out[0] if single else out
+
+    __call__ = forward
+
+    def value_and_grad(
+        self, X: Any, output: int = 0, reduction: str = "mean", input_grads: bool = False
+    ) -> tuple[np.ndarray, ...]:
+        """Outputs for the batch and d(reduced output)/d(param) for every parameter.
+
+        ``reduction`` is "mean" or "sum" over the batch of output column ``output``.
+        Returns ``(outputs (batch, n_outputs), param_grads (n_params,))``, and with
+        ``input_grads=True`` also d(reduced output)/d(inputs), shape (batch, n_inputs).
+        """
+        if reduction not in ("mean", "sum"):
+            raise ValueError(f"reduction must be 'mean' or 'sum', got {reduction!r}")
+        if not (isinstance(output, int) and 0 <= output < self.n_outputs):
+            raise ValueError(f"output must be an int in [0, {self.n_outputs}), got {output!r}")
+        arr, _ = self._as_batch(X)
+        batch = arr.shape[0]
+        plan = self._run_forward(arr)
+        V, G = plan.V, plan.G
+        G.fill(0.0)
+        # d(reduced)/d(output of sample b): 1/batch for the mean, 1 for the sum
+        G[self._layout.output_rows[output]] = 1.0 / batch if reduction == "mean" else 1.0
+        with np.errstate(all="ignore"):
+            for step in reversed(plan.steps):
+                self._backward_step(step, G, batch)
+        # The eager engine adds each sample's contribution to a parameter's grad from the
+        # last sample to the first (reverse topological order); sum in that order.
+        # (Accumulating along the outer axis keeps numpy's inner loop vectorised.)
+        grads = fold_sum(G[self._layout.param_rows].T[::-1], axis=0)
+        if not np.isfinite(grads).all():
+            raise OverflowError("compiled backward: a parameter gradient overflowed")
+        outputs = V[self._layout.output_rows].T.copy()
+        if input_grads:
+            return outputs, grads, G[: self.n_inputs].T.copy()
+        return outputs, grads
+
+    @staticmethod
+    def _backward_step(step: _Step, G: np.ndarray, batch: int) -> None:
+        g = step.group
+        upstream = step.upstream
+        if g.prim is None:
+            locals_: Sequence[Any] = (1.0,)  # d(sum)/d(term) = 1
+        else:
+            try:
+                locals_ = g.prim.deriv(*step.args, step.out)
+            except (ArithmeticError, ValueError) as err:
+                raise type(err)(f"compiled backward through '{g.prim.name}': {err}") from err
+        for k, access, target, rows, order in step.grads:
+            d = locals_[k]
+            # chain rule: parent gradient += upstream gradient * local derivative
+            if type(d) is float:
+                if d == 0.0:
+                    continue
+                contribution = upstream if d == 1.0 else upstream * d
+            else:
+                contribution = upstream * d
+            if access is Access.TILE:
+                # the blocks all read the same rows: their gradients add up (in eager order)
+                if order is not None:
+                    contribution = contribution[order]
+                target += fold_sum(contribution, axis=0)
+            elif target is not None:
+                target += contribution
+            else:
+                flat = np.broadcast_to(contribution, (*g.shape, batch)).reshape(-1, batch)
+                if access is Access.GATHER:
+                    G[rows] += flat
+                else:
+                    np.add.at(G, rows, flat)
+
+    def backward(self, X: Any, output: int = 0, reduction: str = "mean") -> float:
+        """Like ``loss.backward()`` for the reduced loss: add its gradient to each ``p.grad``.
+
+        Returns the reduced loss (mean or sum over the batch of output column ``output``).
+        """
+        outputs, grads = self.value_and_grad(X, output=output, reduction=reduction)
+        for p, g in zip(self.params, grads.tolist(), strict=True):
+            p.grad += g
+        # sum(losses) * (1/n), left to right: the arithmetic of the eager mean
+        column = outputs[:, output].tolist()
+        total = column[0]
+        for v in column[1:]:
+            total += v
+        return total * (1.0 / len(column)) if reduction == "mean" and len(column) > 1 else total
