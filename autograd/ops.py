@@ -97,6 +97,7 @@ class Primitive:
     kink: Callable[..., float] | None
     # How to rebuild it elsewhere (pickle): (factory, args), or None for "by name".
     factory: tuple[Callable[..., Primitive], tuple] | None = None
+    user: bool = False  # declared by a user with primitive(), not one of the built-ins
 
     @property
     def inputs(self) -> tuple[str, ...]:
@@ -322,6 +323,7 @@ def primitive(
         local=local,
         domain=intervals,
         kink=kink,
+        user=_SEALED,
     )
     _REGISTRY[name] = prim
     return prim
@@ -521,7 +523,15 @@ FUNCTIONS: dict[str, Primitive] = {
 
 
 def _number_text(n: float) -> str:
+    """A number for an op name: short (``2``, ``0.5``, ``2.71828``)."""
     return format(n, "g") if isinstance(n, float) else str(n)
+
+
+def _exact_text(n: float) -> str:
+    """A number for a formula: exact, so the formula evaluates to the rule's value."""
+    if isinstance(n, float) and n.is_integer() and abs(n) < 1e16:
+        return str(int(n))
+    return repr(n)
 
 
 @lru_cache(maxsize=1024)
@@ -530,7 +540,7 @@ def pow_const(n: float) -> Primitive:
 
     The exponent is part of the operation, not an input: its op name reads ``**2``.
     """
-    text = _number_text(n)
+    text, exact = _number_text(n), _exact_text(n)
     if n == 0:
         # x**0 = 1 everywhere: derivative 0 (avoid 0 * x**-1, undefined at x = 0)
         rule: Callable[..., tuple] = lambda x, out: (0.0,)  # noqa: E731
@@ -541,7 +551,7 @@ def pow_const(n: float) -> Primitive:
             return (n * (k.pow(x, n - 1) if type(x) is float else _pow_any(x, n - 1)),)
 
         m = n - 1
-        local = "1" if m == 0 else f"{text} * x" if m == 1 else f"{text} * x ** {_number_text(m)}"
+        local = "1" if m == 0 else f"{exact} * x" if m == 1 else f"{exact} * x ** {_exact_text(m)}"
 
     def forward(x: float) -> float:
         return k.pow(x, n)
@@ -553,7 +563,7 @@ def pow_const(n: float) -> Primitive:
         forward=forward,
         deriv=rule,
         np_forward=k.elementwise(forward),
-        formula=f"x ** {text}",
+        formula=f"x ** {exact}",
         local=(local,),
         domain=((0.0, math.inf),) if not integral else (_ALL_REALS,),
         kink=(lambda x: x) if integral and n < 0 else None,
@@ -569,14 +579,14 @@ def pow_base(c: float) -> Primitive:
     The base is part of the operation (``2 ** x``), so no gradient is computed for it:
     d c^x / dx = c^x ln c, and 0 for c = 0 (0 ** x is flat where it is defined).
     """
-    text = _number_text(c)
+    text, exact = _number_text(c), _exact_text(c)
     if c > 0:
         ln_c = math.log(c)
 
         def rule(x: Any, out: Any) -> tuple:
             return (out * ln_c,)
 
-        local = f"out * log({text})"
+        local = f"out * log({exact})"
     elif c == 0:
         rule = lambda x, out: (0.0,)  # noqa: E731
         local = "0"
@@ -587,7 +597,7 @@ def pow_base(c: float) -> Primitive:
                 f"{text} ** x: the derivative c^x ln c needs a base c > 0 (c = {text})"
             )
 
-        local = f"out * log({text})"
+        local = f"out * log({exact})"
 
     def forward(x: float) -> float:
         return k.pow(c, x)
@@ -598,7 +608,7 @@ def pow_base(c: float) -> Primitive:
         forward=forward,
         deriv=rule,
         np_forward=k.elementwise(forward),
-        formula=f"{text} ** x" if c >= 0 else f"({text}) ** x",
+        formula=f"{exact} ** x" if c >= 0 else f"({exact}) ** x",
         local=(local,),
         domain=((0.0, math.inf),) if c == 0 else (_ALL_REALS,),
         kink=None,

@@ -71,7 +71,7 @@ def test_slide_constants_record_the_typo_and_the_quiz_rounding(
 
 
 def test_the_printed_w1_would_not_give_the_slide_numbers() -> None:
-    # DESIGN.md: the slide prints W1 = [[.5,.6,.7],[.55,.65,.75]]; with it z3 is not 1.8245.
+    # ARCHITECTURE.md: the slide prints W1 = [[.5,.6,.7],[.55,.65,.75]]; with it z3 is not 1.8245.
     printed = MLP(
         2, [3, 2], "sigmoid", "sigmoid", [W0, [[0.5, 0.6, 0.7], [0.55, 0.65, 0.75]]], [B0, B1]
     )

@@ -14,7 +14,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# Each layer may import only the layers below it (DESIGN.md).
+# Each layer may import only the layers below it (ARCHITECTURE.md).
 FORBIDDEN = {
     "autograd": {"nn", "viz", "valuegrad"},
     "nn": {"viz", "valuegrad"},
@@ -39,6 +39,50 @@ def test_layers_import_only_the_layers_below(package: str) -> None:
     for path in sorted((ROOT / package).rglob("*.py")):
         bad = imported_top_levels(path) & FORBIDDEN[package]
         assert not bad, f"{path.relative_to(ROOT)} imports {sorted(bad)}"
+
+
+# Inside autograd, the modules below the table import nothing above it, so the table can
+# be read (and built) first; the walk needs no Value at import time (ARCHITECTURE.md).
+AUTOGRAD_BELOW = {
+    "numerics": set(),
+    "fn": {"numerics"},
+    "syntax": set(),
+    "ops": {"numerics", "fn", "syntax"},
+    "graph": set(),
+}
+
+
+def autograd_imports(path: Path) -> set[str]:
+    """The autograd modules a file imports at module level (``from autograd import x`` too)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found = set()
+    for node in tree.body:  # module level only: imports inside functions are lazy
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            parts = node.module.split(".")
+            if parts[0] != "autograd":
+                continue
+            if len(parts) > 1:
+                found.add(parts[1])
+            else:
+                found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                parts = alias.name.split(".")
+                if parts[0] == "autograd" and len(parts) > 1:
+                    found.add(parts[1])
+    return found
+
+
+@pytest.mark.parametrize("module", sorted(AUTOGRAD_BELOW))
+def test_the_bottom_of_autograd_imports_only_what_is_below_it(module: str) -> None:
+    used = autograd_imports(ROOT / "autograd" / f"{module}.py")
+    assert used <= AUTOGRAD_BELOW[module], f"autograd/{module}.py imports {sorted(used)}"
+
+
+def test_importing_autograd_does_not_import_hypothesis() -> None:
+    code = "import sys, autograd, nn, viz; print('hypothesis' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
 
 
 def public_names(module_name: str) -> list[tuple[str, object]]:

@@ -65,7 +65,7 @@ HIDDEN_BIAS = 0.45
 """The hidden layer's bias (the same for its three neurons)."""
 # The slide prints W1 as [[.5, .6, .7], [.55, .65, .75]], but its numbers (z3 = 1.8245,
 # z4 = 2.1038) come out only with the list .5, .55, ..., .75 laid row by row, as the
-# lecture's code lays it, and an output bias of .8 (see DESIGN.md).
+# lecture's code lays it, and an output bias of .8 (see ARCHITECTURE.md, "The lecture's figures").
 OUTPUT_WEIGHTS = [[0.5, 0.55, 0.6], [0.65, 0.7, 0.75]]
 """W1: row j is output neuron j's weight vector w_{3+j}."""
 OUTPUT_BIAS = 0.8

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from autograd import Call, Value, toposort
+from autograd.syntax import render_formula
 from viz._dot import FONT, MAX_LABEL, MAX_TITLE, clean, escape_record, escape_text, label, record
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -39,6 +40,7 @@ __all__ = [
     "escape_record",
     "node_kind",
     "node_names",
+    "op_formula",
     "parameter_names",
     "render_svg",
     "save_svg",
@@ -291,6 +293,25 @@ class _Scopes:
         return 0
 
 
+def op_formula(prim: Any) -> str:
+    """A primitive's forward formula in the slides' notation (``x·y``), "" if it has none."""
+    formula = getattr(prim, "formula", "")
+    if not formula:
+        return ""
+    return render_formula(formula, {}, style="math")
+
+
+def _op_node(prim: Any) -> tuple[str, dict[str, str]]:
+    """(label, attributes) of an operation's ellipse: its name, and its formula as the
+    tooltip; a user-defined primitive shows its formula under its name as well."""
+    name = prim.name
+    formula = op_formula(prim)
+    shown = f"{name}\n{formula}" if formula and getattr(prim, "user", False) else name
+    tip = f"{name}: {formula}" if formula else name
+    attrs = {**_STYLE["op"], "tooltip": escape_text(clean(tip, MAX_LABEL))}
+    return escape_text(clean(shown, MAX_LABEL)), attrs
+
+
 # ------------------------------------------------------------------ the graph model
 @dataclass
 class _Box:
@@ -532,8 +553,7 @@ class _Graph:
                 style = _STYLE["interior" if kind == "constant" else kind]
                 statements.append((key, f"n{i}", text, {**style, **_OUTPUT} if i == out else style))
             if pidx[i]:
-                op = escape_text(clean(node.op, MAX_LABEL))
-                statements.append((key, f"n{i}_op", op, _STYLE["op"]))
+                statements.append((key, f"n{i}_op", *_op_node(node.primitive)))
 
         graph_attr = {"rankdir": rankdir, **FONT}
         if notes:

@@ -7,7 +7,7 @@ would be unreadable, so a weight becomes the edge's width (proportional to ``|w|
 colour (blue positive, red negative), as in the TensorFlow Playground, and its value
 is the edge's tooltip in the SVG.
 
-The network is read by duck typing on the DESIGN.md contract, so ``nn.MLP`` (and
+The network is read by duck typing (see ARCHITECTURE.md), so ``nn.MLP`` (and
 micrograd's MLP) work without ``viz`` importing ``nn``: ``mlp.layers``, each layer's
 ``.neurons``, each neuron's ``.w`` (Values or numbers) and ``.b``; the activation name
 from ``layer.activation`` or ``neuron.activation`` (or micrograd's ``neuron.nonlin``).
