@@ -71,9 +71,23 @@ def test_cli_demo_prints_where_the_report_is(
 
 
 def test_cli_demo_refuses_bad_arguments(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # the same policy as the other commands: a bad value or -o FILE is a usage error (2)
     assert main(["demo", "-o", str(tmp_path), "--seeds", "0"]) == 2
-    assert "--seeds must be at least 1" in capsys.readouterr().err
+    assert "--seeds must be an integer from 1 to 1,000, got '0'" in capsys.readouterr().err
+    assert main(["demo", "-o", str(tmp_path), "--seeds", "1e6"]) == 2
+    assert "--seeds must be an integer from 1 to 1,000, got '1e6'" in capsys.readouterr().err
+    assert main(["demo", "-o", str(tmp_path), "--epochs", "x"]) == 2
+    assert "--epochs must be an integer from 1 to 1,000,000, got 'x'" in capsys.readouterr().err
+    # within each bound but too many updates in all: the same cap as classify's
+    assert main(["demo", "-o", str(tmp_path), "--seeds", "1000", "--epochs", "1e6"]) == 2
+    assert "at most 10,000,000" in capsys.readouterr().err
     target = tmp_path / "file"
     target.write_text("x")
-    assert main(["demo", "-o", str(target), "--seeds", "1", "--epochs", "1"]) == 1
-    assert "not a directory" in capsys.readouterr().err
+    assert main(["demo", "-o", str(target), "--seeds", "1", "--epochs", "1"]) == 2
+    assert main(["regress", "-o", str(target), "--steps", "1"]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err == [
+        f"valuegrad demo: error: -o must name a directory, but {str(target)!r} is a file",
+        f"valuegrad regress: error: -o must name a directory, but {str(target)!r} is a file",
+    ]
+    assert target.read_text() == "x"
