@@ -608,7 +608,12 @@ def train(
         X_test, y_test = _data(X_test, y_test, "test data")
         _check_labels(model, y_test, loss_name, "test data")
     opt, opt_name = _make_optimizer(model, optimizer, lr, momentum)
-    batch_fn, engine = _engine(engine, model, loss_fn, loss_name, X, y)
+    baseline = _baseline_loss(loss_name, y)
+    watch = _Watch(opt, baseline, baseline, float(np.abs(X).max()))
+    try:
+        batch_fn, engine = _engine(engine, model, loss_fn, loss_name, X, y)
+    except OverflowError as err:  # recording the graph runs the first sample through it
+        raise _too_large_from_the_start(watch, str(err)) from err
     classify = y.dtype.kind in "iu"
     rng = np.random.default_rng(seed)
     n = len(y)
@@ -620,8 +625,6 @@ def train(
         lr=opt.lr,
         engine=engine,
     )
-    baseline = _baseline_loss(loss_name, y)
-    watch = _Watch(opt, baseline, baseline, float(np.abs(X).max()))
 
     from tqdm import tqdm  # imported here: only training needs it
 

@@ -91,3 +91,24 @@ def test_cli_demo_refuses_bad_arguments(tmp_path: Path, capsys: pytest.CaptureFi
         f"valuegrad regress: error: -o must name a directory, but {str(target)!r} is a file",
     ]
     assert target.read_text() == "x"
+
+
+def test_a_stopped_report_is_written_and_says_where(tmp_path: Path) -> None:
+    asked = []
+
+    def stop() -> bool:  # stop after the 300th iteration of the first network
+        asked.append(None)
+        return len(asked) >= 301
+
+    result = build_report(tmp_path, seeds=2, epochs=4, stop=stop)
+    assert result.interrupted == "the first network's training"
+    assert result.facts["interrupted"] == result.interrupted
+    assert result.facts["first_network"]["steps"] == 300
+    assert "second_network" not in result.facts and "speed" not in result.facts
+    page = result.index.read_text(encoding="utf-8")
+    assert "Interrupted (Ctrl-C) during the first network&#x27;s training" in page
+    assert "Interrupted after 300 of 1000 iterations" in page
+    doc = json.loads((tmp_path / "2_regress.json").read_text())
+    assert doc["interrupted"] is True and len(doc["losses"]) == doc["steps_done"] == 300
+    written = {p.name for p in result.files} - {"index.html"}
+    assert written == set(re.findall(r'(?:src|href)="([^"]+)"', page))

@@ -74,7 +74,9 @@ class Interrupt:
         tb: TracebackType | None,
     ) -> None:
         if self._installed:
-            signal.signal(signal.SIGINT, self._previous)
+            # None: a handler not set from Python, which cannot be put back; the default
+            previous = signal.default_int_handler if self._previous is None else self._previous
+            signal.signal(signal.SIGINT, previous)
             self._installed = False
 
     def _handle(self, signum: int, frame: FrameType | None) -> None:
