@@ -254,10 +254,14 @@ class Terminal:
             elif self.proc.poll() is not None:
                 return
 
-    def wait_for_progress(self, timeout: float = 120) -> None:
-        """Until the progress bar shows at least one step done."""
+    STARTED = re.compile(rb"\|\s*0/\d+")  # a tqdm bar drawn as its loop starts
+
+    def wait_for_progress(
+        self, timeout: float = 120, pattern: re.Pattern[bytes] = PROGRESS
+    ) -> None:
+        """Until the progress bar shows at least one step done (or ``pattern``)."""
         deadline = time.monotonic() + timeout
-        while not self.PROGRESS.search(self.err):
+        while not pattern.search(self.err):
             assert self.proc.poll() is None, self.err.decode(errors="replace")
             assert time.monotonic() < deadline, "no progress shown"
             time.sleep(0.05)
@@ -343,7 +347,8 @@ def test_a_second_ctrl_c_aborts_without_a_traceback_or_a_half_file(tmp_path: Pat
     status, out, err = term.interrupt(times=2)
     assert status == 130
     assert "Traceback" not in err and "interrupted" in err
-    # the second signal waited for the files being written: each is whole, or absent
+    # the second signal came once the run had stopped, while its results were being
+    # written: it waited for them, so each file is whole
     for path in tmp_path.iterdir():
         if path.suffix == ".json":
             assert json.loads(path.read_text())["interrupted"] is True
@@ -352,6 +357,32 @@ def test_a_second_ctrl_c_aborts_without_a_traceback_or_a_half_file(tmp_path: Pat
     no_temporary_files(tmp_path)
     if out:
         assert json.loads(out)["interrupted"] is True
+
+
+def test_a_second_ctrl_c_while_computing_aborts_at_once(tmp_path: Path) -> None:
+    # one eager full-batch step on 6,000 samples takes seconds: both signals land inside
+    # the first one, so nothing was done, nothing is printed and nothing is written
+    term = Terminal(
+        "classify",
+        "--engine",
+        "eager",
+        "--mode",
+        "batch",
+        "--n",
+        "8000",
+        "--epochs",
+        "5",
+        "--json",
+        "-o",
+        str(tmp_path),
+    )
+    term.wait_for_progress(pattern=Terminal.STARTED)
+    start = time.monotonic()
+    status, out, err = term.interrupt(times=2)
+    assert status == 130 and out == ""
+    assert "Traceback" not in err and "valuegrad classify: interrupted" in err
+    assert list(tmp_path.iterdir()) == []
+    assert time.monotonic() - start < 30
 
 
 @pytest.mark.dot

@@ -8,8 +8,8 @@ exits with status 1, each with a one-line message on stderr.
 Ctrl-C (SIGINT) is handled by :class:`Interrupt` for the duration of a command only: the
 first asks the work to stop at the end of its current step (the command then prints and
 writes what it has done, marked interrupted); a second aborts at once, except while the
-results are being written (no file is left half-written). Either way the status is 130
-(128 + SIGINT, as a shell reports it) and there is no traceback.
+results are being written, which it lets finish (no file is left half-written). Either
+way the status is 130 (128 + SIGINT, as a shell reports it) and there is no traceback.
 """
 
 from __future__ import annotations
@@ -21,8 +21,7 @@ import pkgutil
 import signal
 import sys
 import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from types import FrameType, TracebackType
 from typing import Any
 
@@ -46,20 +45,27 @@ class Interrupt:
     ``KeyboardInterrupt``. The first SIGINT only sets :attr:`requested` -- calling the
     object returns it, which makes it a ``stop`` hook for ``nn.train`` and
     ``valuegrad.lecture`` -- so the work ends after its current step, never inside an
-    update. A second SIGINT raises ``KeyboardInterrupt`` at once, unless it comes inside
-    :meth:`protected` (results being written), where it waits for the block to end.
+    update. A second SIGINT raises ``KeyboardInterrupt`` at once, unless the command is
+    *holding*: from :meth:`hold`, or from the moment the stop hook has said True, the
+    command is writing its results, and a second SIGINT is noted but waits for it (the
+    status is 130 either way), so no file is left half-written.
     """
 
     def __init__(self) -> None:
         self.requested = False
-        self._protected = 0
-        self._pending = False
+        self.holding = False
         self._previous: Any = None
         self._installed = False
 
     def __call__(self) -> bool:
-        """True once Ctrl-C was pressed: the ``stop`` hook."""
+        """True once Ctrl-C was pressed: the ``stop`` hook (the work then winds up)."""
+        if self.requested:
+            self.holding = True
         return self.requested
+
+    def hold(self) -> None:
+        """From now to the end of the command (writing results), a second Ctrl-C waits."""
+        self.holding = True
 
     def __enter__(self) -> Interrupt:
         if threading.current_thread() is threading.main_thread():
@@ -82,22 +88,8 @@ class Interrupt:
     def _handle(self, signum: int, frame: FrameType | None) -> None:
         if not self.requested:
             self.requested = True  # the work stops at the end of its current step
-        elif self._protected:
-            self._pending = True  # abort as soon as the file being written is complete
-        else:
-            raise KeyboardInterrupt
-
-    @contextmanager
-    def protected(self) -> Iterator[None]:
-        """A block (writing results) that a second Ctrl-C does not cut in half."""
-        self._protected += 1
-        try:
-            yield
-        finally:
-            self._protected -= 1
-            if not self._protected and self._pending:
-                self._pending = False
-                raise KeyboardInterrupt
+        elif not self.holding:
+            raise KeyboardInterrupt  # a second Ctrl-C while computing: stop at once
 
 
 def _command_modules() -> list:
@@ -150,7 +142,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             return _run(build_parser(), argv, interrupt)
         except KeyboardInterrupt:
-            # a second Ctrl-C: stop at once (whatever was being written is complete)
+            # Ctrl-C while the parser is being built (before a command is known)
             print("valuegrad: interrupted", file=sys.stderr)
             return INTERRUPTED
 

@@ -286,14 +286,7 @@ def _single(
         print(_header(settings, [mode], f"seed {settings['seed']}"), flush=True)
     result = run_classification(**settings, progress=progress, stop=interrupt)
     payload = result.to_dict()
-    with interrupt.protected():  # a second Ctrl-C waits until the files are whole
-        if as_json:
-            print(json.dumps(payload))
-        else:
-            print(_epoch_table(result))
-            print(_result_lines(result))
-        if out_dir is not None:
-            _write_single(result, out_dir, payload)
+    interrupt.hold()  # from here on a second Ctrl-C waits until the files are whole
     if result.interrupted:
         h = result.history
         print(
@@ -301,6 +294,13 @@ def _single(
             f"({h.steps:,} updates)",
             file=sys.stderr,
         )
+    if as_json:
+        print(json.dumps(payload))
+    else:
+        print(_epoch_table(result))
+        print(_result_lines(result))
+    if out_dir is not None:
+        _write_single(result, out_dir, payload)
     return 0
 
 
@@ -445,19 +445,19 @@ def _sweep(
         runs, modes, seed, on_run=on_run, progress=progress, stop=interrupt, **settings
     )
     payload = sweep.to_dict()
-    with interrupt.protected():  # a second Ctrl-C waits until the files are whole
-        if as_json:
-            print(json.dumps(payload))
-        else:
-            print(_sweep_summary(sweep))
-        if out_dir is not None:
-            _write_sweep(sweep, out_dir, payload)
+    interrupt.hold()  # from here on a second Ctrl-C waits until the files are whole
     if sweep.interrupted:
         done = ", ".join(f"{len(sweep.completed(m))} {m}" for m in sweep.modes)
         print(
             f"valuegrad classify: interrupted after {done} of {runs} runs per mode",
             file=sys.stderr,
         )
+    if as_json:
+        print(json.dumps(payload))
+    else:
+        print(_sweep_summary(sweep))
+    if out_dir is not None:
+        _write_sweep(sweep, out_dir, payload)
     return 0
 
 

@@ -3,8 +3,9 @@
 The options follow the other commands' policy: a bad value or an ``-o`` that names a
 file is a usage error (status 2), a numeric or file error status 1, each one line on
 stderr. Ctrl-C ends the phase in progress after its current step; the report is then
-written with what was done (marked interrupted) and the status is 130. A second Ctrl-C
-takes effect once the files of the report are written, so none is left half-written.
+written with what was done (marked interrupted) and the status is 130. The report
+writes its files as it goes, so a second Ctrl-C does not cut it short: it is finished
+(quickly, since no more training runs) and none of its files is left half-written.
 """
 
 from __future__ import annotations
@@ -90,16 +91,16 @@ def run(args: argparse.Namespace) -> int:
     _check_updates(seeds, epochs or CLASSIFY_DEFAULTS["epochs"], not args.no_speed)
     out = output_dir(args.output)
     interrupt = interrupt_of(args)
-    with interrupt.protected():  # the report writes as it goes: a 2nd Ctrl-C waits for it
-        report = build_report(
-            out,
-            seeds=seeds,
-            epochs=epochs,
-            speed=not args.no_speed,
-            log=lambda message: print(message, flush=True),
-            progress=sys.stderr.isatty(),
-            stop=interrupt,
-        )
+    interrupt.hold()  # the report writes as it goes: a second Ctrl-C waits for it
+    report = build_report(
+        out,
+        seeds=seeds,
+        epochs=epochs,
+        speed=not args.no_speed,
+        log=lambda message: print(message, flush=True),
+        progress=sys.stderr.isatty(),
+        stop=interrupt,
+    )
     facts = report.facts
     xyz = facts["xyz"]
     print(

@@ -81,29 +81,29 @@ def run(args: argparse.Namespace) -> int:
         stop=interrupt,
     )
     payload = result.to_dict()
-    with interrupt.protected():  # a second Ctrl-C waits until the files are whole
-        if args.json:
-            print(json.dumps(payload))
-        else:
-            print(report(result))
-        if out_dir is not None:
-            from viz.plots import plot_losses
-
-            write_json(out_dir / "regress.json", payload)
-            path = out_dir / "regress_loss.svg"
-            plot_losses(
-                [result.losses],
-                path,
-                labels=["training loss"],
-                per="step",
-                title=f"The lecture's first network: SGD, eta = {lr:g}",
-            )
-            print(f"wrote {path}", file=sys.stderr)
+    interrupt.hold()  # from here on a second Ctrl-C waits until the files are whole
     if result.interrupted:
         print(
             f"valuegrad regress: interrupted after {result.steps_done:,} of {steps:,} iterations",
             file=sys.stderr,
         )
+    if args.json:
+        print(json.dumps(payload))
+    else:
+        print(report(result))
+    if out_dir is not None:
+        from viz.plots import plot_losses
+
+        write_json(out_dir / "regress.json", payload)
+        path = out_dir / "regress_loss.svg"
+        plot_losses(
+            [result.losses],
+            path,
+            labels=["training loss"],
+            per="step",
+            title=f"The lecture's first network: SGD, eta = {lr:g}",
+        )
+        print(f"wrote {path}", file=sys.stderr)
     return 0
 
 
