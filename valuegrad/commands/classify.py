@@ -431,7 +431,7 @@ def _sweep(
         line = (
             f"  {r.mode:<10} seed {r.seed:>4}: test acc {r.test_accuracy:.3f}  train acc "
             f"{r.train_accuracy:.3f}  {loss}  {_dead_text(r)}  {h.seconds:.1f} s"
-            + ("  <- stuck" if r.stuck else "")
+            + ("  <- stuck" if r.stuck and not r.interrupted else "")
             + (f"  (interrupted after {h.epochs_done} epochs)" if r.interrupted else "")
         )
         if progress:
