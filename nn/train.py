@@ -23,6 +23,30 @@ an *engine*, picked by name:
 Evaluation (accuracies and the test loss at the end of each epoch) records no graph: an
 ``MLP`` is evaluated with numpy from its current weights (``MLP.forward_numpy``, the
 same arithmetic as the eager forward), any other module under ``no_grad``.
+
+Divergence. Gradient descent that works makes the loss fall, or wander near where it
+started; one that diverges makes it explode. ``train`` raises ``TrainingDivergedError``
+(saying which settings to change) as soon as, after an update,
+
+* the loss, a parameter or the model's outputs on the data stop being finite numbers, or
+* a batch's loss exceeds ``DIVERGENCE_FACTOR`` (1000) times the larger of the loss at
+  the start (the first batch, before any update) and the loss of the best *constant*
+  prediction (the entropy of the class frequencies for cross-entropy, the variance of
+  the targets for squared errors). The second term keeps a run that starts from an
+  almost perfect fit (a loss near 0) from being called divergent for a small rise:
+  a loss three orders of magnitude above what predicting a constant would give means
+  the parameters are running away, not noisy progress.
+
+Numbers that are too large from the start are a problem of the data, not of the
+training: non-finite inputs are refused before training, and an overflow on the first
+batch (before any update, so no learning rate is involved) is a ``ValueError`` naming
+the size of the inputs. numpy's overflow warnings are silenced exactly where an overflow
+is then detected (``np.errstate`` around each batch and each evaluation).
+
+Stopping early. ``stop`` is a function called after every update; when it returns
+True, training ends there -- never inside an update -- and the history, marked
+``interrupted``, holds the updates and the epochs completed so far (an epoch whose
+updates were cut short is not recorded in the per-epoch lists).
 """
 
 from __future__ import annotations
@@ -46,6 +70,7 @@ from nn.optim import SGD, Adam, Optimizer
 
 __all__ = [
     "DEFAULT_LR",
+    "DIVERGENCE_FACTOR",
     "ENGINES",
     "MODES",
     "OPTIMIZERS",
@@ -65,11 +90,14 @@ OPTIMIZERS = ("sgd", "adam")
 DEFAULT_LR = {"sgd": 0.1, "adam": 0.01}
 """The learning rate used when ``lr`` is not given, per optimizer name."""
 
+DIVERGENCE_FACTOR = 1000.0
+"""A batch loss this many times above its reference (see the module docstring) is divergence."""
+
 LossFn = Callable[[list[Value], Any], Value]
 
 
 class TrainingDivergedError(FloatingPointError):
-    """The loss or a parameter stopped being a finite number during training."""
+    """The loss exploded, or the loss or a parameter stopped being finite, during training."""
 
 
 @dataclass
@@ -95,6 +123,13 @@ class History:
     lr: float = 0.0
     engine: str = "eager"
     """The engine that ran the batches: "eager" or "compiled"."""
+    interrupted: bool = False
+    """True when ``stop`` ended training early (see ``epochs_done`` and ``steps``)."""
+
+    @property
+    def epochs_done(self) -> int:
+        """Epochs completed (``epochs`` unless interrupted)."""
+        return len(self.loss)
 
     @property
     def seconds_per_epoch(self) -> float:
@@ -352,6 +387,15 @@ def _data(X: Any, y: Any, what: str) -> tuple[np.ndarray, np.ndarray]:
         )
     if len(y) != len(X):
         raise ValueError(f"{what}: X has {len(X)} rows but y has {len(y)} entries")
+    finite = np.isfinite(X)
+    if not finite.all():
+        row, col = (int(i) for i in np.argwhere(~finite)[0])
+        raise ValueError(
+            f"{what}: X[{row}, {col}] is {float(X[row, col])!r}: the inputs must be finite numbers "
+            f"({int((~finite).sum())} of {X.size} are not)"
+        )
+    if y.dtype.kind == "f" and not np.isfinite(y).all():
+        raise ValueError(f"{what}: the targets y must be finite numbers")
     return X, y
 
 
@@ -393,10 +437,68 @@ def _make_optimizer(
     return Adam(model.parameters(), lr), "adam"
 
 
-def _diverged(epoch: int, step: int, lr: float, why: str) -> TrainingDivergedError:
-    return TrainingDivergedError(
-        f"training diverged at epoch {epoch}, step {step}: {why}; "
-        f"try a smaller learning rate than lr={lr:g}"
+def _baseline_loss(loss_name: str | None, y: np.ndarray) -> float:
+    """The mean loss of the best constant prediction: the scale a sane loss stays within.
+
+    Cross-entropy: the entropy of the class frequencies (predict the frequencies);
+    squared errors: the variance of each target column (predict the mean), halved and
+    summed for ``squared_error``, averaged for ``mse``; binary cross-entropy: the entropy
+    of the mean target. 0 for a loss function the loop does not know.
+    """
+    if loss_name == "cross_entropy":
+        p = np.bincount(y) / len(y)
+        p = p[p > 0]
+        return float(-np.sum(p * np.log(p)))
+    if loss_name in ("squared_error", "mse"):
+        var = np.var(y.reshape(len(y), -1).astype(np.float64), axis=0)
+        return float(0.5 * var.sum() if loss_name == "squared_error" else var.mean())
+    if loss_name == "binary_cross_entropy":
+        m = float(np.mean(y))
+        return 0.0 if m in (0.0, 1.0) else -(m * math.log(m) + (1 - m) * math.log(1 - m))
+    return 0.0
+
+
+@dataclass
+class _Watch:
+    """What the divergence checks need to know, and to say which settings to change."""
+
+    opt: Optimizer
+    reference: float  # max(first loss, baseline), set at the first update
+    baseline: float
+    largest_input: float
+
+    def hint(self) -> str:
+        """The settings that tame a divergence, most likely first."""
+        tips = []
+        if self.largest_input > 1e3:
+            # He/Xavier initialisation assumes inputs of about unit size: three orders of
+            # magnitude above it, the data are the first suspect
+            tips.append(
+                f"inputs scaled to about unit size (the largest is {self.largest_input:.3g})"
+            )
+        tips.append(f"a smaller learning rate than lr={self.opt.lr:g}")
+        momentum = getattr(self.opt, "momentum", 0.0)
+        if isinstance(self.opt, SGD):
+            if momentum:
+                tips.append(f"less momentum than {momentum:g}")
+            tips.append("optimizer='adam' (its steps do not grow with the gradient)")
+        tips.append("a smaller initialisation")
+        return "try " + ", ".join(tips[:-1]) + " or " + tips[-1]
+
+    def diverged(self, epoch: int, step: int, why: str) -> TrainingDivergedError:
+        return TrainingDivergedError(
+            f"training diverged at epoch {epoch}, step {step}: {why}; {self.hint()}"
+        )
+
+
+def _too_large_from_the_start(watch: _Watch, why: str) -> ValueError:
+    """The first batch overflowed before any update: the data (or the start), not the lr."""
+    largest_param = max(abs(p.data) for p in watch.opt.params)
+    return ValueError(
+        f"the training data overflow the network on the first batch, before any update "
+        f"({why}), so the learning rate is not the cause: the inputs (largest |x| = "
+        f"{watch.largest_input:.3g}) or the initial parameters (largest |p| = "
+        f"{largest_param:.3g}) are too large; scale the inputs to about unit size"
     )
 
 
@@ -409,20 +511,50 @@ def _update(
     yb: np.ndarray,
     epoch: int,
     step: int,
+    watch: _Watch,
 ) -> float:
     """One gradient step on one batch; returns the batch's mean loss before the step."""
     opt.zero_grad()
     try:
-        value = batch_fn(model, loss_fn, Xb, yb)
+        # an overflow is detected below (or by the engine): numpy need not warn about it
+        with np.errstate(over="ignore", invalid="ignore"):
+            value = batch_fn(model, loss_fn, Xb, yb)
     except OverflowError as err:
-        raise _diverged(epoch, step, opt.lr, str(err)) from err
+        if step == 1:
+            raise _too_large_from_the_start(watch, str(err)) from err
+        raise watch.diverged(epoch, step, str(err)) from err
     if not math.isfinite(value):
-        raise _diverged(epoch, step, opt.lr, f"the loss is {value!r}")
+        if step == 1:
+            raise _too_large_from_the_start(watch, f"the loss is {value!r}")
+        raise watch.diverged(epoch, step, f"the loss is {value!r}")
+    if step == 1:
+        watch.reference = max(value, watch.baseline)
+    elif value > DIVERGENCE_FACTOR * watch.reference:
+        raise watch.diverged(
+            epoch,
+            step,
+            f"the loss has grown to {value:.3g}, over {DIVERGENCE_FACTOR:g} times its start "
+            f"({watch.reference:.3g})",
+        )
     opt.step()
     # the sum of +inf and -inf is nan: one check catches any non-finite parameter
     if not math.isfinite(sum(p.data for p in opt.params)):
-        raise _diverged(epoch, step, opt.lr, "a parameter overflowed in the update")
+        raise watch.diverged(epoch, step, "a parameter overflowed in the update")
     return value
+
+
+def _checked_outputs(
+    model: Module, X: np.ndarray, what: str, watch: _Watch, epoch: int, step: int
+) -> np.ndarray:
+    """The model's outputs on X after an update; divergence if they are not finite."""
+    try:
+        with np.errstate(over="ignore", invalid="ignore"):
+            out = _outputs(model, X)
+    except OverflowError as err:  # a generic module, evaluated by the engine
+        raise watch.diverged(epoch, step, f"the network's outputs on the {what}: {err}") from err
+    if not np.isfinite(out).all():
+        raise watch.diverged(epoch, step, f"the network's outputs on the {what} overflow")
+    return out
 
 
 def train(
@@ -442,6 +574,9 @@ def train(
     y_test: np.ndarray | None = None,
     progress: bool = False,
     engine: str = "auto",
+    stop: Callable[[], bool] | None = None,
+    progress_desc: str | None = None,
+    progress_unit: str = "epoch",
 ) -> History:
     """Train ``model`` on (X, y) by gradient descent; returns the :class:`History`.
 
@@ -451,7 +586,11 @@ def train(
     also lets you train a subset of the parameters). ``seed`` drives the shuffling of
     stochastic mode. Accuracies are recorded when ``y`` holds integer class labels.
     ``engine`` is "auto" (compiled when possible), "eager" or "compiled"; the history
-    records the one used.
+    records the one used. ``stop()``, called after every update, ends training early
+    when it returns True (the history is then marked ``interrupted``). ``progress``
+    shows a tqdm bar on stderr (``progress_desc`` and ``progress_unit`` label it).
+    Raises ``TrainingDivergedError`` when the training diverges (see the module
+    docstring) and ``ValueError`` for data too large to go through the network.
     """
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r}: choose one of {', '.join(MODES)}")
@@ -469,7 +608,12 @@ def train(
         X_test, y_test = _data(X_test, y_test, "test data")
         _check_labels(model, y_test, loss_name, "test data")
     opt, opt_name = _make_optimizer(model, optimizer, lr, momentum)
-    batch_fn, engine = _engine(engine, model, loss_fn, loss_name, X, y)
+    baseline = _baseline_loss(loss_name, y)
+    watch = _Watch(opt, baseline, baseline, float(np.abs(X).max()))
+    try:
+        batch_fn, engine = _engine(engine, model, loss_fn, loss_name, X, y)
+    except OverflowError as err:  # recording the graph runs the first sample through it
+        raise _too_large_from_the_start(watch, str(err)) from err
     classify = y.dtype.kind in "iu"
     rng = np.random.default_rng(seed)
     n = len(y)
@@ -486,8 +630,8 @@ def train(
 
     bar = tqdm(
         range(epochs),
-        desc=f"{mode} {opt_name}",
-        unit="epoch",
+        desc=progress_desc or f"{mode} {opt_name}",
+        unit=progress_unit,
         disable=not progress,
         file=sys.stderr,
         leave=False,
@@ -501,18 +645,40 @@ def train(
                 order = rng.permutation(n)
                 batches = [order[i : i + batch_size] for i in range(0, n, batch_size)]
             epoch_total = 0.0
-            for idx in batches:
+            for k, idx in enumerate(batches):
                 value = _update(
-                    opt, batch_fn, model, loss_fn, X[idx], y[idx], epoch + 1, history.steps + 1
+                    opt,
+                    batch_fn,
+                    model,
+                    loss_fn,
+                    X[idx],
+                    y[idx],
+                    epoch + 1,
+                    history.steps + 1,
+                    watch,
                 )
                 history.steps += 1
                 history.step_loss.append(value)
                 epoch_total += value * len(idx)
+                # between two updates (never inside one); an epoch's last update is
+                # followed by its evaluation first, so a completed epoch is recorded
+                if k < len(batches) - 1 and stop is not None and stop():
+                    history.interrupted = True
+                    break
+            if history.interrupted:
+                break
             history.loss.append(epoch_total / n)
             if classify:
-                history.train_accuracy.append(accuracy(model, X, y))
+                out = _checked_outputs(model, X, "training data", watch, epoch + 1, history.steps)
+                history.train_accuracy.append(float(np.mean(_labels(model, out) == y)))
             if has_test:
-                test_loss, test_acc = evaluate(model, X_test, y_test, loss)
+                _checked_outputs(model, X_test, "test data", watch, epoch + 1, history.steps)
+                with np.errstate(over="ignore", invalid="ignore"):
+                    test_loss, test_acc = evaluate(model, X_test, y_test, loss)
+                if not math.isfinite(test_loss):
+                    raise watch.diverged(
+                        epoch + 1, history.steps, f"the test loss is {test_loss!r}"
+                    )
                 history.test_loss.append(test_loss)
                 if test_acc is not None:
                     history.test_accuracy.append(test_acc)
@@ -520,7 +686,10 @@ def train(
                 postfix = {"loss": f"{history.loss[-1]:.4f}"}
                 if history.test_accuracy:
                     postfix["test acc"] = f"{history.test_accuracy[-1]:.3f}"
-                bar.set_postfix(postfix)
+                bar.set_postfix(postfix, refresh=False)
+            if epoch < epochs - 1 and stop is not None and stop():
+                history.interrupted = True
+                break
     finally:
         bar.close()
     history.seconds = time.perf_counter() - start

@@ -71,9 +71,44 @@ def test_cli_demo_prints_where_the_report_is(
 
 
 def test_cli_demo_refuses_bad_arguments(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # the same policy as the other commands: a bad value or -o FILE is a usage error (2)
     assert main(["demo", "-o", str(tmp_path), "--seeds", "0"]) == 2
-    assert "--seeds must be at least 1" in capsys.readouterr().err
+    assert "--seeds must be an integer from 1 to 1,000, got '0'" in capsys.readouterr().err
+    assert main(["demo", "-o", str(tmp_path), "--seeds", "1e6"]) == 2
+    assert "--seeds must be an integer from 1 to 1,000, got '1e6'" in capsys.readouterr().err
+    assert main(["demo", "-o", str(tmp_path), "--epochs", "x"]) == 2
+    assert "--epochs must be an integer from 1 to 1,000,000, got 'x'" in capsys.readouterr().err
+    # within each bound but too many updates in all: the same cap as classify's
+    assert main(["demo", "-o", str(tmp_path), "--seeds", "1000", "--epochs", "1e6"]) == 2
+    assert "at most 10,000,000" in capsys.readouterr().err
     target = tmp_path / "file"
     target.write_text("x")
-    assert main(["demo", "-o", str(target), "--seeds", "1", "--epochs", "1"]) == 1
-    assert "not a directory" in capsys.readouterr().err
+    assert main(["demo", "-o", str(target), "--seeds", "1", "--epochs", "1"]) == 2
+    assert main(["regress", "-o", str(target), "--steps", "1"]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err == [
+        f"valuegrad demo: error: -o must name a directory, but {str(target)!r} is a file",
+        f"valuegrad regress: error: -o must name a directory, but {str(target)!r} is a file",
+    ]
+    assert target.read_text() == "x"
+
+
+def test_a_stopped_report_is_written_and_says_where(tmp_path: Path) -> None:
+    asked = []
+
+    def stop() -> bool:  # stop after the 300th iteration of the first network
+        asked.append(None)
+        return len(asked) >= 301
+
+    result = build_report(tmp_path, seeds=2, epochs=4, stop=stop)
+    assert result.interrupted == "the first network's training"
+    assert result.facts["interrupted"] == result.interrupted
+    assert result.facts["first_network"]["steps"] == 300
+    assert "second_network" not in result.facts and "speed" not in result.facts
+    page = result.index.read_text(encoding="utf-8")
+    assert "Interrupted (Ctrl-C) during the first network&#x27;s training" in page
+    assert "Interrupted after 300 of 1000 iterations" in page
+    doc = json.loads((tmp_path / "2_regress.json").read_text())
+    assert doc["interrupted"] is True and len(doc["losses"]) == doc["steps_done"] == 300
+    written = {p.name for p in result.files} - {"index.html"}
+    assert written == set(re.findall(r'(?:src|href)="([^"]+)"', page))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -236,3 +237,134 @@ def test_bad_data() -> None:
         train(net(), np.zeros((2, 3)), np.array([0, 1]))
     with pytest.raises(ValueError, match="2-D"):
         train(net(), np.zeros(4), np.array([0, 1, 0, 1]))
+
+
+# ------------------------------------------------------------ divergence and data
+def test_a_loss_that_explodes_is_divergence(moons) -> None:
+    # Adam with lr 1e10: every step moves each weight by ~1e10, the loss climbs to ~1e10
+    # and never becomes inf, so only the growth rule can catch it (before: it "succeeded")
+    X_tr, _, y_tr, _ = moons
+    with pytest.raises(TrainingDivergedError) as caught:
+        train(net(), X_tr, y_tr, mode="batch", epochs=20, optimizer="adam", lr=1e10)
+    message = str(caught.value)
+    assert "diverged at epoch 2, step 2: the loss has grown to" in message
+    assert "over 1000 times its start" in message
+    assert "smaller learning rate than lr=1e+10" in message and "initialisation" in message
+
+
+def test_sgd_divergence_suggests_adam_and_less_momentum(moons) -> None:
+    X_tr, _, y_tr, _ = moons
+    with pytest.raises(TrainingDivergedError, match=r"less momentum than 0\.9, optimizer='adam'"):
+        train(net(), X_tr, y_tr, mode="batch", epochs=50, lr=1e4, momentum=0.9)
+
+
+def test_the_growth_rule_measures_against_the_spread_of_the_targets() -> None:
+    # Two samples, one per batch: a model that fits the first exactly starts at a loss of
+    # ~0 and then meets the second, a loss of 0.5: a rise of 12 orders of magnitude, but
+    # only 4 times the loss of predicting the mean target (1/2 var([0, 1]) = 0.125).
+    X = np.array([[0.0], [1.0]])
+    y = np.array([[0.0], [1.0]])
+    seed = next(s for s in range(100) if np.random.default_rng(s).permutation(2)[0] == 0)
+    model = MLP(1, [1], activation="linear", weights=[[[1e-6]]], biases=[[0.0]])
+    model.layers[0].neurons[0].b.data = 1e-6  # sample 0: residual 1e-6, loss 5e-13
+    h = train(
+        model,
+        X,
+        y,
+        loss="squared_error",
+        mode="stochastic",
+        batch_size=1,
+        epochs=1,
+        lr=1e-3,
+        seed=seed,
+    )
+    assert h.step_loss[0] == pytest.approx(0.5e-12, rel=1e-6)
+    assert h.step_loss[1] > 1e11 * h.step_loss[0]  # ... and no TrainingDivergedError
+
+
+@pytest.mark.slow
+def test_the_lectures_runs_stay_far_from_the_divergence_threshold() -> None:
+    # the runs of the README's table (moons, seeds 0-9, both modes, the classify
+    # defaults), over their first 20 epochs (the loss, if it rises, rises early; over all
+    # 100 epochs, and on every data set, the largest ratio measured was 2.14): the largest
+    # batch loss stays within 3x its reference, over 300x below the rule's threshold
+    from nn.train import DIVERGENCE_FACTOR, _baseline_loss
+    from valuegrad import lecture
+
+    sweep = lecture.run_sweep(10, epochs=20)
+    assert len(sweep.runs) == 20 and not sweep.interrupted
+    for r in sweep.runs:
+        reference = max(r.history.step_loss[0], _baseline_loss("cross_entropy", r.y_train))
+        assert max(r.history.step_loss) < 3 * reference < DIVERGENCE_FACTOR * reference / 300
+
+
+@pytest.mark.parametrize("engine", ["eager", "compiled"])
+def test_non_finite_inputs_are_a_data_problem(engine: str) -> None:
+    # before: the eager engine blamed the learning rate, the compiled one said "inputs"
+    X = np.array([[0.0, 1.0], [np.inf, 0.0], [1.0, 1.0]])
+    y = np.array([0, 1, 0])
+    with pytest.raises(ValueError, match=r"training data: X\[1, 0\] is inf: the inputs must be"):
+        train(net(), X, y, engine=engine)
+    with pytest.raises(ValueError, match=r"test data: X\[0, 1\] is nan"):
+        train(net(), X[[0, 2]], y[[0, 2]], X_test=np.array([[0.0, np.nan]]), y_test=[0])
+
+
+@pytest.mark.parametrize("engine", ["eager", "compiled"])
+def test_inputs_that_overflow_before_any_update_blame_the_data(engine: str) -> None:
+    # finite but huge inputs overflow on the very first forward pass: no update, so no
+    # learning rate, has happened yet (before: TrainingDivergedError "smaller lr")
+    X = np.array([[1e308, 1e308], [-1e308, -1e308]])
+    y = np.array([0, 1])
+    with pytest.raises(ValueError) as caught:
+        train(MLP(2, [8, 2], seed=0), X, y, mode="batch", engine=engine)
+    message = str(caught.value)
+    assert not isinstance(caught.value, TrainingDivergedError)
+    assert "the training data overflow the network on the first batch" in message
+    assert "the learning rate is not the cause" in message
+    assert "largest |x| = 1e+308" in message and "scale the inputs" in message
+
+
+@pytest.mark.parametrize("engine", ["eager", "compiled"])
+def test_an_overflow_raises_no_numpy_warning(moons, engine: str) -> None:
+    # SGD with lr 1e300: the first update leaves weights near 1e298, and evaluating the
+    # model then overflows inside numpy (before: RuntimeWarnings, then the error)
+    X_tr, _, y_tr, _ = moons
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(TrainingDivergedError, match="smaller learning rate than lr=1e\\+300"):
+            train(net(), X_tr, y_tr, mode="batch", epochs=5, lr=1e300, engine=engine)
+
+
+# -------------------------------------------------------------------- stopping
+def test_stop_ends_training_between_two_updates(moons) -> None:
+    X_tr, X_te, y_tr, y_te = moons  # 45 points: 3 mini-batches of 20, 20, 5 per epoch
+    full = train(net(), X_tr, y_tr, epochs=4, lr=0.05, optimizer="adam")
+    asked = []
+
+    def stop() -> bool:
+        asked.append(len(asked))
+        return len(asked) == 5  # after the 5th update: in the middle of epoch 2
+
+    model = net()
+    h = train(
+        model, X_tr, y_tr, epochs=4, lr=0.05, optimizer="adam", stop=stop, X_test=X_te, y_test=y_te
+    )
+    assert h.interrupted and h.steps == 5 and h.step_loss == full.step_loss[:5]
+    # the cut epoch is not recorded: the per-epoch lists hold the one completed epoch
+    assert h.epochs_done == len(h.loss) == len(h.test_accuracy) == 1
+    assert h.loss == full.loss[:1]
+    # the model is the one after the 5th update: a run of 5 updates from scratch agrees
+    again = net()
+    calls = iter(range(1, 100))
+    train(again, X_tr, y_tr, epochs=4, lr=0.05, optimizer="adam", stop=lambda: next(calls) == 5)
+    assert model.weights == again.weights and model.biases == again.biases
+    assert h.to_dict()["interrupted"] is True
+
+
+def test_stop_after_the_last_update_is_no_interruption(moons) -> None:
+    X_tr, _, y_tr, _ = moons
+    h = train(net(), X_tr, y_tr, mode="batch", epochs=3, lr=0.1, stop=lambda: True)
+    # asked after the first epoch's evaluation: stops there, that epoch recorded
+    assert h.interrupted and h.steps == 1 and h.epochs_done == 1
+    h = train(net(), X_tr, y_tr, mode="batch", epochs=1, lr=0.1, stop=lambda: True)
+    assert not h.interrupted and h.epochs_done == 1  # nothing was left to stop

@@ -8,12 +8,18 @@
   a potential pattern").
 
 The command line (``valuegrad regress`` / ``valuegrad classify``), the demo report and
-the notebooks all call these; nothing here prints or draws.
+the notebooks all call these; nothing here prints or draws (except a tqdm progress bar
+on stderr when asked for).
+
+Every loop takes ``stop``, a function called between two steps (see ``nn.train``):
+when it returns True, the experiment ends after the step in progress and returns what
+it has done so far, marked ``interrupted`` (the command line's Ctrl-C).
 """
 
 from __future__ import annotations
 
 import statistics
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,7 +28,7 @@ import numpy as np
 
 from autograd import Value
 from nn import MLP, SGD, History, data, squared_error, train
-from nn.train import MODES
+from nn.train import MODES, accuracy
 
 __all__ = [
     "CLASSIFY_DEFAULTS",
@@ -168,9 +174,21 @@ class RegressionResult:
     model: MLP
     history: History
 
+    @property
+    def interrupted(self) -> bool:
+        """True when ``stop`` ended the training before ``steps`` iterations."""
+        return self.history.interrupted
+
+    @property
+    def steps_done(self) -> int:
+        """The iterations made (``steps`` unless interrupted); ``final`` is after the last."""
+        return self.history.steps
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (the ``valuegrad regress --json`` payload)."""
         return {
+            "interrupted": self.interrupted,
+            "steps_done": self.steps_done,
             "network": {
                 "sizes": [self.model.nin, *self.model.sizes],
                 "activation": "sigmoid",
@@ -191,9 +209,16 @@ class RegressionResult:
 
 
 def run_regression(
-    steps: int = 1000, lr: float = 0.5, train_biases: bool = False, progress: bool = False
+    steps: int = 1000,
+    lr: float = 0.5,
+    train_biases: bool = False,
+    progress: bool = False,
+    stop: Callable[[], bool] | None = None,
 ) -> RegressionResult:
-    """Train the first network with SGD for ``steps`` iterations (weights only by default)."""
+    """Train the first network with SGD for ``steps`` iterations (weights only by default).
+
+    ``stop()`` is asked after every iteration; when it says True, training ends there.
+    """
     net = first_network()
     initial = forward_pass(net)
     params = (
@@ -210,8 +235,11 @@ def run_regression(
         epochs=steps,
         optimizer=SGD(params, lr),
         progress=progress,
+        stop=stop,
+        progress_desc="regress: SGD",
+        progress_unit="step",
     )
-    final = forward_pass(net)
+    final = forward_pass(net)  # after the last completed update
     return RegressionResult(
         steps=steps,
         lr=lr,
@@ -302,15 +330,27 @@ class ClassificationResult:
     y_test: np.ndarray
     dead: list[int] = field(default_factory=list)
     """Dead ReLU units per hidden layer after training (see ``dead_relus``)."""
+    final_accuracy: tuple[float, float] | None = None
+    """(train, test) accuracy of the model as it is, when training was interrupted: the
+    last update may then lie after the last recorded epoch."""
+
+    @property
+    def interrupted(self) -> bool:
+        """True when ``stop`` ended the training early."""
+        return self.history.interrupted
 
     @property
     def test_accuracy(self) -> float:
-        """Accuracy on the test set after the last epoch."""
+        """Accuracy on the test set after the last update."""
+        if self.final_accuracy is not None:
+            return self.final_accuracy[1]
         return self.history.test_accuracy[-1]
 
     @property
     def train_accuracy(self) -> float:
-        """Accuracy on the training set after the last epoch."""
+        """Accuracy on the training set after the last update."""
+        if self.final_accuracy is not None:
+            return self.final_accuracy[0]
         return self.history.train_accuracy[-1]
 
     @property
@@ -325,10 +365,12 @@ class ClassificationResult:
             "seed": self.seed,
             "test_accuracy": self.test_accuracy,
             "train_accuracy": self.train_accuracy,
-            "final_loss": self.history.loss[-1],
+            "final_loss": self.history.loss[-1] if self.history.loss else None,
             "dead_relus": self.dead,
             "stuck": self.stuck,
             "steps": self.history.steps,
+            "epochs_done": self.history.epochs_done,
+            "interrupted": self.interrupted,
             "seconds": self.history.seconds,
         }
 
@@ -348,6 +390,8 @@ class ClassificationResult:
         """A JSON-ready dict (the ``valuegrad classify --json`` payload)."""
         h = self.history
         return {
+            "interrupted": self.interrupted,
+            "epochs_done": h.epochs_done,
             "dataset": self.dataset_dict(),
             "network": {
                 "sizes": [self.model.nin, *self.model.sizes],
@@ -407,12 +451,14 @@ def run_classification(
     engine: str = CLASSIFY_DEFAULTS["engine"],
     progress: bool = False,
     split: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> ClassificationResult:
     """Train the second network once: ``seed`` draws the initial weights and the shuffles.
 
     The data set (``data_seed``) stays fixed across seeds, so runs differ only by their
     initialisation and batch order -- the lecture's "run it several times". ``split``
-    passes an already made (X_train, X_test, y_train, y_test).
+    passes an already made (X_train, X_test, y_train, y_test). ``stop()`` is asked after
+    every update; when it says True, training ends there.
     """
     X_train, X_test, y_train, y_test = split or split_data(
         dataset, n, noise, data_seed, test_fraction
@@ -434,7 +480,12 @@ def run_classification(
         y_test=y_test,
         progress=progress,
         engine=engine,
+        stop=stop,
     )
+    final_accuracy = None
+    if history.interrupted:
+        # the model after its last update, which may be later than the last full epoch
+        final_accuracy = (accuracy(model, X_train, y_train), accuracy(model, X_test, y_test))
     return ClassificationResult(
         dataset=dataset,
         n=n,
@@ -457,6 +508,7 @@ def run_classification(
         y_train=y_train,
         y_test=y_test,
         dead=dead_relus(model, X_train),
+        final_accuracy=final_accuracy,
     )
 
 
@@ -490,14 +542,28 @@ class SweepResult:
     runs: list[ClassificationResult]
     modes: list[str]
     seeds: list[int]
+    interrupted: bool = False
+    """True when ``stop`` ended the sweep early: ``runs`` holds the runs made so far, the
+    last of which may itself be interrupted (it then counts in no summary)."""
 
     def by_mode(self, mode: str) -> list[ClassificationResult]:
         """The runs of one mode, in seed order."""
         return [r for r in self.runs if r.mode == mode]
 
+    def completed(self, mode: str) -> list[ClassificationResult]:
+        """The runs of one mode that trained for all their epochs."""
+        return [r for r in self.by_mode(mode) if not r.interrupted]
+
+    @property
+    def summarised_modes(self) -> list[str]:
+        """The modes with at least one completed run (all of them unless interrupted)."""
+        return [mode for mode in self.modes if self.completed(mode)]
+
     def summary(self, mode: str) -> ModeSummary:
-        """Min / median / max test accuracy and the failure counts for one mode."""
-        runs = self.by_mode(mode)
+        """Min / median / max test accuracy and failure counts over a mode's completed runs."""
+        runs = self.completed(mode)
+        if not runs:
+            raise ValueError(f"no {mode} run was completed")
         accs = [r.test_accuracy for r in runs]
         return ModeSummary(
             mode=mode,
@@ -516,6 +582,8 @@ class SweepResult:
         """A JSON-ready dict (the ``valuegrad classify --runs N --json`` payload)."""
         first = self.runs[0]
         return {
+            "interrupted": self.interrupted,
+            "runs_done": {mode: len(self.completed(mode)) for mode in self.modes},
             "dataset": first.dataset_dict(),
             "settings": {
                 "epochs": first.epochs,
@@ -528,7 +596,7 @@ class SweepResult:
             },
             "modes": self.modes,
             "seeds": self.seeds,
-            "summary": {mode: self.summary(mode).to_dict() for mode in self.modes},
+            "summary": {mode: self.summary(mode).to_dict() for mode in self.summarised_modes},
             "runs": [{**r.summary(), "losses": r.history.loss} for r in self.runs],
         }
 
@@ -538,12 +606,16 @@ def run_sweep(
     modes: Sequence[str] = MODES,
     seed: int = CLASSIFY_DEFAULTS["seed"],
     on_run: Callable[[ClassificationResult], object] | None = None,
+    stop: Callable[[], bool] | None = None,
+    progress: bool = False,
     **settings: Any,
 ) -> SweepResult:
     """``run_classification`` for seeds seed..seed+runs-1 in each mode (same data set).
 
     ``on_run(result)`` is called after each run (for progress output); ``settings`` are
-    passed to ``run_classification``.
+    passed to ``run_classification``. ``stop()`` is asked after every update: when it
+    says True, the sweep ends with the runs made so far. ``progress`` shows a bar over
+    the runs (and each run's own bar) on stderr.
     """
     if isinstance(runs, bool) or not isinstance(runs, int) or runs < 1:
         raise ValueError(f"runs must be a positive integer, got {runs!r}")
@@ -557,11 +629,32 @@ def run_sweep(
     )
     settings = {k: v for k, v in settings.items() if k not in ("mode", "seed")}
     seeds = list(range(seed, seed + runs))
-    results = []
-    for mode in modes:
-        for s in seeds:
-            result = run_classification(mode=mode, seed=s, split=split, **settings)
+    results: list[ClassificationResult] = []
+    from tqdm import tqdm
+
+    bar = tqdm(
+        total=len(modes) * runs,
+        desc="runs",
+        unit="run",
+        disable=not progress,
+        file=sys.stderr,
+        leave=False,
+    )
+    plan = [(mode, s) for mode in modes for s in seeds]
+    interrupted = False
+    try:
+        for k, (mode, s) in enumerate(plan):
+            result = run_classification(
+                mode=mode, seed=s, split=split, stop=stop, progress=progress, **settings
+            )
             results.append(result)
+            bar.update()
             if on_run is not None:
                 on_run(result)
-    return SweepResult(runs=results, modes=list(modes), seeds=seeds)
+            more = k < len(plan) - 1
+            interrupted = result.interrupted or (more and stop is not None and stop())
+            if interrupted:
+                break
+    finally:
+        bar.close()
+    return SweepResult(runs=results, modes=list(modes), seeds=seeds, interrupted=interrupted)

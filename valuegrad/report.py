@@ -12,7 +12,12 @@
    (the spread of test accuracy, loss curves, decision boundaries, dead ReLUs);
 4. the speed of the compiled engine against the eager one on the same run.
 
-Nothing here prints: progress goes to the ``log`` callback.
+Nothing here prints: progress goes to the ``log`` callback (and, with ``progress``, to
+tqdm bars on stderr for the long phases: the iterations of the first network, the runs
+of the sweep, each training). ``stop``, a function asked between two training steps,
+ends the report early: the phase in progress stops after its current step, what it has
+done is written (marked interrupted), the phases after it are skipped, and the page
+says so.
 """
 
 from __future__ import annotations
@@ -58,6 +63,21 @@ class Report:
     files: list[Path] = field(default_factory=list)
     facts: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
+    interrupted: str | None = None
+    """The phase during which ``stop`` ended the report, or None when it is complete."""
+
+
+@dataclass
+class _Run:
+    """How the phases run: progress bars, the stop hook, and where a stop happened."""
+
+    progress: bool = False
+    stop: Callable[[], bool] | None = None
+    interrupted: str | None = None
+
+    def stopped(self) -> bool:
+        """True once the stop hook said so (asked between phases)."""
+        return self.interrupted is not None or (self.stop is not None and self.stop())
 
 
 class _Page:
@@ -250,7 +270,9 @@ def _check(slide: float, computed: float, tolerance: float = 5e-5) -> str:
     return "ok" if abs(slide - computed) <= tolerance else "differs"
 
 
-def _first_network(page: _Page, facts: dict[str, Any], log: Callable[[str], None]) -> None:
+def _first_network(
+    page: _Page, facts: dict[str, Any], log: Callable[[str], None], how: _Run
+) -> None:
     from autograd import gradcheck
     from viz import draw_network, plot_losses, save_svg
     from viz.explore import explore
@@ -334,8 +356,15 @@ def _first_network(page: _Page, facts: dict[str, Any], log: Callable[[str], None
     )
 
     log("  first network: 1000 iterations of SGD (eta = 0.5)")
-    result = lecture.run_regression()
+    result = lecture.run_regression(progress=how.progress, stop=how.stop)
     facts["first_network"]["final_loss"] = result.final.loss
+    facts["first_network"]["steps"] = result.steps_done
+    if result.interrupted:
+        how.interrupted = "the first network's training"
+        page.para(
+            f'<span class="bad">Interrupted after {result.steps_done} of {result.steps} '
+            "iterations</span>: the curve and the numbers below stop there."
+        )
     plot_losses(
         {"loss": result.losses}, page.file("2_loss.svg"), title="First network: loss per iteration"
     )
@@ -343,8 +372,8 @@ def _first_network(page: _Page, facts: dict[str, Any], log: Callable[[str], None
     monotone = all(b < a for a, b in itertools.pairwise(losses))
     page.figure(
         "2_loss.svg",
-        f"1000 iterations of SGD with eta = 0.5, weights only (as the lecture's code): the "
-        f"loss falls from {result.initial.loss:.4f} to {result.final.loss:.6f}"
+        f"{result.steps_done} iterations of SGD with eta = 0.5, weights only (as the lecture's "
+        f"code): the loss falls from {result.initial.loss:.4f} to {result.final.loss:.6f}"
         + (", at every single step" if monotone else " (not at every step)")
         + f". The outputs move from [{result.initial.output[0]:.4f}, "
         f"{result.initial.output[1]:.4f}] to [{result.final.output[0]:.4f}, "
@@ -359,7 +388,12 @@ def _first_network(page: _Page, facts: dict[str, Any], log: Callable[[str], None
 
 
 def _second_network(
-    page: _Page, facts: dict[str, Any], seeds: int, epochs: int | None, log: Callable[[str], None]
+    page: _Page,
+    facts: dict[str, Any],
+    seeds: int,
+    epochs: int | None,
+    log: Callable[[str], None],
+    how: _Run,
 ) -> lecture.SweepResult:
     from viz import (
         draw_network,
@@ -384,7 +418,24 @@ def _second_network(
     )
 
     log(f"  second network: batch and stochastic training, {seeds} seeds each")
-    sweep = lecture.run_sweep(seeds, **settings)
+    whole = lecture.run_sweep(seeds, stop=how.stop, progress=how.progress, **settings)
+    if whole.interrupted:
+        how.interrupted = "the second network's runs"
+        done = {m: len(whole.completed(m)) for m in whole.modes}
+        page.para(
+            '<span class="bad">Interrupted</span> after '
+            + ", ".join(f"{k} of {seeds} {m} runs" for m, k in done.items())
+            + ": what follows covers the completed runs only."
+        )
+    page.json("3_sweep.json", whole.to_dict())
+    # the completed runs (all of them, unless interrupted) are what the section shows
+    modes = whole.summarised_modes
+    if not modes:
+        page.para("No run was completed.")
+        return whole
+    sweep = lecture.SweepResult(
+        runs=[r for m in modes for r in whole.completed(m)], modes=modes, seeds=whole.seeds
+    )
     runs = sweep.runs
     first = runs[0]
     stochastic = sweep.by_mode("stochastic") or runs
@@ -506,10 +557,22 @@ def _second_network(
         "The trained network: edge colour is the weight's sign (blue positive, red "
         "negative), width its size, as in the TensorFlow Playground.",
     )
+    if how.stopped():
+        how.interrupted = how.interrupted or "the second network's runs"
+        return whole
     log("  the stochastic default on every data set")
     others = {}
     for name in data.DATASETS:
-        r = lecture.run_classification(dataset=name, **settings)
+        r = lecture.run_classification(
+            dataset=name, stop=how.stop, progress=how.progress, **settings
+        )
+        if r.interrupted:
+            how.interrupted = "the runs on every data set"
+            page.para(
+                '<span class="bad">Interrupted</span> while training on every data set: '
+                "that figure was not drawn."
+            )
+            return whole
         others[name] = r
     plot_decision_boundaries(
         {
@@ -526,8 +589,7 @@ def _second_network(
         "The same small network that separates the moons has to work harder on the "
         "spiral.",
     )
-    page.json("3_sweep.json", sweep.to_dict())
-    return sweep
+    return whole
 
 
 # --------------------------------------------------------------------------- #
@@ -536,13 +598,24 @@ def _second_network(
 
 
 def _speed(
-    page: _Page, facts: dict[str, Any], epochs: int | None, log: Callable[[str], None]
+    page: _Page, facts: dict[str, Any], epochs: int | None, log: Callable[[str], None], how: _Run
 ) -> None:
     settings: dict[str, Any] = {} if epochs is None else {"epochs": epochs}
     page.heading("4. The same run on the eager and the compiled engine")
     log("  the default stochastic run on the eager engine, then compiled")
-    eager = lecture.run_classification(engine="eager", **settings)
-    compiled = lecture.run_classification(engine="compiled", **settings)
+    runs = {}
+    for engine in ("eager", "compiled"):
+        runs[engine] = lecture.run_classification(
+            engine=engine, stop=how.stop, progress=how.progress, **settings
+        )
+        if runs[engine].interrupted:
+            how.interrupted = "the engines' comparison"
+            page.para(
+                '<span class="bad">Interrupted</span> during the comparison: a timing of '
+                "part of a run compares nothing, so there is none."
+            )
+            return
+    eager, compiled = runs["eager"], runs["compiled"]
     same = eager.history.step_loss == compiled.history.step_loss
     ratio = eager.history.seconds / compiled.history.seconds
     facts["speed"] = {
@@ -572,11 +645,15 @@ def build_report(
     epochs: int | None = None,
     speed: bool = True,
     log: Callable[[str], None] | None = None,
+    progress: bool = False,
+    stop: Callable[[], bool] | None = None,
 ) -> Report:
     """Run the lecture's experiments and write ``out_dir/index.html`` with every picture.
 
     ``seeds`` runs per training mode; ``epochs`` overrides the classifier's default (for a
-    quick run); ``speed=False`` skips the eager-vs-compiled timing.
+    quick run); ``speed=False`` skips the eager-vs-compiled timing. ``progress`` shows
+    tqdm bars on stderr; ``stop()``, asked between training steps, ends the report early
+    (see the module docstring; ``Report.interrupted`` names the phase).
     """
     if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
         raise ValueError(f"seeds must be a positive integer, got {seeds!r}")
@@ -588,19 +665,38 @@ def build_report(
     start = time.perf_counter()
     page = _Page(out)
     facts: dict[str, Any] = {}
+    how = _Run(progress=progress, stop=stop)
     say("[1/4] the chain rule on f = (x + y) * z")
     _chain_rule(page, facts)
-    say("[2/4] the first network")
-    _first_network(page, facts, say)
-    say("[3/4] the second network")
-    _second_network(page, facts, seeds, epochs, say)
+    phases: list[tuple[str, Callable[[], object]]] = [
+        ("[2/4] the first network", lambda: _first_network(page, facts, say, how)),
+        (
+            "[3/4] the second network",
+            lambda: _second_network(page, facts, seeds, epochs, say, how),
+        ),
+    ]
     if speed:
-        say("[4/4] eager vs compiled")
-        _speed(page, facts, epochs, say)
+        phases.append(("[4/4] eager vs compiled", lambda: _speed(page, facts, epochs, say, how)))
+    for name, phase in phases:
+        if how.stopped():
+            how.interrupted = how.interrupted or f"the start of {name[6:]}"
+            break
+        say(name)
+        phase()
     seconds = time.perf_counter() - start
+    facts["interrupted"] = how.interrupted
     page.add(f"<p><small>Built in {seconds:.1f} s by <code>valuegrad demo</code>.</small></p>")
-    index = page.write(
-        "valuegrad: the lecture, computed",
-        "Every picture below was drawn from numbers the library computed just now.",
+    intro = "Every picture below was drawn from numbers the library computed just now."
+    if how.interrupted:
+        intro += (
+            f' <span class="bad">Interrupted (Ctrl-C) during {html.escape(how.interrupted)}'
+            "</span>: the sections after it were not computed."
+        )
+    index = page.write("valuegrad: the lecture, computed", intro)
+    return Report(
+        index=index,
+        files=[*page.files, index],
+        facts=facts,
+        seconds=seconds,
+        interrupted=how.interrupted,
     )
-    return Report(index=index, files=[*page.files, index], facts=facts, seconds=seconds)

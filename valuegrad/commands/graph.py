@@ -31,7 +31,8 @@ examples:
 
 EXPR may use names, numbers, + - * / **, unary - and +, and the functions
 exp log tanh sigmoid relu softplus step (one argument each). Every name needs exactly
-one NAME=VALUE, and every NAME=VALUE must be used.
+one NAME=VALUE, and every NAME=VALUE must be used. Options may come before or after
+the NAME=VALUE bindings.
 
 exit status: 0 ok; 2 bad expression or NAME=VALUE; 1 math error (overflow, log of a
 non-positive number, division by zero) or unwritable file. Without Graphviz's dot
@@ -70,7 +71,9 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         action="store_true",
         help='print {"value": v, "grads": {name: g}} (and "trace" with --trace) as JSON',
     )
-    parser.set_defaults(run=run)
+    # NAME=VALUE may also come after the options (graph "x+y" --json x=1 y=2): cli.py
+    # appends the positionals that argparse leaves over to this list
+    parser.set_defaults(run=run, positional_tail="bindings")
     return parser
 
 

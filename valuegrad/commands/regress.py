@@ -2,6 +2,8 @@
 
 Numeric options are read as text and checked here (not by argparse), so every bad value
 ends in one line on stderr and exit status 2, via :class:`valuegrad.cli.UsageError`.
+Ctrl-C stops the training after the current iteration: the report (and the files of
+``-o``) then cover the iterations made, marked interrupted, and the status is 130.
 """
 
 from __future__ import annotations
@@ -11,13 +13,16 @@ import json
 import sys
 from typing import Any
 
-from valuegrad.options import output_dir, parse_float, parse_int, write_json
+from valuegrad.options import interrupt_of, output_dir, parse_float, parse_int, write_json
 
 ORDER = 20
 NAME = "regress"
 HELP = "the lecture's first network (2-3-2, sigmoid): forward pass, gradients, SGD training"
 
-__all__ = ["HELP", "NAME", "ORDER", "register", "run"]
+__all__ = ["HELP", "MAX_STEPS", "NAME", "ORDER", "register", "run"]
+
+MAX_STEPS = 1_000_000
+"""The most iterations: every one's loss is kept and printed (a million take ~5 minutes)."""
 
 
 # ------------------------------------------------------------------------ command
@@ -33,10 +38,16 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
         "--train-biases).",
     )
     parser.add_argument(
-        "--steps", default="1000", metavar="N", help="SGD iterations (default 1000)"
+        "--steps",
+        default="1000",
+        metavar="N",
+        help=f"SGD iterations: 1 to {MAX_STEPS:,} (default 1000)",
     )
     parser.add_argument(
-        "--lr", default="0.5", metavar="ETA", help="learning rate eta (default 0.5)"
+        "--lr",
+        default="0.5",
+        metavar="ETA",
+        help="learning rate eta, any finite number > 0 (default 0.5)",
     )
     parser.add_argument(
         "--train-biases", action="store_true", help="update the biases too (default: weights only)"
@@ -44,6 +55,11 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.add_argument(
         "-o", "--output", metavar="DIR", help="write DIR/regress.json and DIR/regress_loss.svg"
+    )
+    parser.epilog = (
+        "Integers may be written as 1e6. Exit status: 0 ok; 2 bad argument; 1 a numeric "
+        "error or unwritable file; 130 interrupted by Ctrl-C (the iterations made so far "
+        "are reported and written, marked interrupted)."
     )
     parser.set_defaults(run=run)
     return parser
@@ -53,16 +69,24 @@ def run(args: argparse.Namespace) -> int:
     """Run the first experiment and report it."""
     from valuegrad.lecture import run_regression
 
-    steps = parse_int("--steps", args.steps, 1)
+    steps = parse_int("--steps", args.steps, 1, MAX_STEPS)
     lr = parse_float("--lr", args.lr, low=0.0)
     out_dir = output_dir(args.output)
+    interrupt = interrupt_of(args)
     result = run_regression(
         steps=steps,
         lr=lr,
         train_biases=args.train_biases,
-        progress=not args.json and sys.stderr.isatty(),
+        progress=sys.stderr.isatty(),  # stderr: the --json document stays clean
+        stop=interrupt,
     )
     payload = result.to_dict()
+    interrupt.hold()  # from here on a second Ctrl-C waits until the files are whole
+    if result.interrupted:
+        print(
+            f"valuegrad regress: interrupted after {result.steps_done:,} of {steps:,} iterations",
+            file=sys.stderr,
+        )
     if args.json:
         print(json.dumps(payload))
     else:
@@ -134,9 +158,11 @@ def report(result: Any) -> str:
     lines.extend(f"  dl/d{name:<6} = {g: .6f}" for name, g in grads.items() if name[0] == "b")
     trained = "every parameter" if result.train_biases else "the weights only"
     lines += ["", f"Training: SGD, eta = {result.lr:g}, {result.steps} iterations, {trained}"]
-    for i in range(0, result.steps, 100):
+    done = result.steps_done
+    for i in range(0, done, 100):
         lines.append(f"  iteration {i:>5}: loss {result.losses[i]:.6f}")
     final = result.final
-    lines.append(f"  after {result.steps} iterations: loss {final.loss:.6f}")
+    cut = f" (interrupted: {done} of {result.steps})" if result.interrupted else ""
+    lines.append(f"  after {done} iterations{cut}: loss {final.loss:.6f}")
     lines.append(f"  p = [{final.output[0]:.4f}, {final.output[1]:.4f}]  (target {Y})")
     return "\n".join(lines)
