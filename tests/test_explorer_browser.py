@@ -434,7 +434,7 @@ def test_the_demo_report_embeds_three_independent_explorers(
     page_parts = report._Page(tmp_path)
     facts: dict[str, Any] = {}
     report._chain_rule(page_parts, facts)  # (x + y) * z and the sigmoid neuron
-    report._first_network(page_parts, facts, lambda message: None)
+    report._first_network(page_parts, facts, lambda message: None, report._Run())
     index = page_parts.write("report", "the explorer sections")
     assert index.read_text("utf-8").count("<script>") == 1  # the script once for all three
     offline_page.open_file(index, with_folder=True)

@@ -3,7 +3,7 @@
 Starts a local web server (Starlette on uvicorn) and prints its URL on one line
 (``http://HOST:PORT/``) once it accepts connections; then opens a browser unless
 ``--no-browser``. Ctrl-C stops it cleanly: the sessions are closed, the trainer threads
-stopped, and the status is 0.
+stopped, and the status is 130 (as for every command Ctrl-C stops).
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ bounds (each client stays within them; the page says them too):
   epochs per run        {L.max_epochs:,} (training pauses there)
   trainer threads       --threads (1 or 2, default 2) train every session round-robin
 
-exit status: 0 stopped (Ctrl-C); 2 bad option; 1 the port cannot be bound.
+exit status: 130 stopped by Ctrl-C (as every command); 2 bad option; 1 the port cannot be bound.
 """
 
 
@@ -100,6 +100,10 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+MAX_SESSIONS_CEILING = 1000
+"""The most sessions ``--max-sessions`` may allow (each holds a network and its data)."""
+
+
 def run(args: argparse.Namespace) -> int:
     """Run the server until Ctrl-C; returns the exit status."""
     from dataclasses import replace
@@ -109,15 +113,12 @@ def run(args: argparse.Namespace) -> int:
     from valuegrad.playground.app import create_app
     from valuegrad.playground.validation import LIMITS
 
-    port = parse_int("--port", args.port, 0)
-    if port > 65535:
-        raise UsageError(f"--port must be <= 65535, got {port}")
-    threads = parse_int("--threads", args.threads, 1)
-    if threads > 2:
-        raise UsageError(f"--threads must be 1 or 2, got {threads}")
+    port = parse_int("--port", args.port, 0, 65535)
+    threads = parse_int("--threads", args.threads, 1, 2)
     limits = LIMITS
     if args.max_sessions is not None:
-        limits = replace(limits, max_sessions=parse_int("--max-sessions", args.max_sessions, 1))
+        most = parse_int("--max-sessions", args.max_sessions, 1, MAX_SESSIONS_CEILING)
+        limits = replace(limits, max_sessions=most)
     if args.idle_timeout is not None:
         limits = replace(
             limits, idle_timeout=parse_float("--idle-timeout", args.idle_timeout, low=0.0)
