@@ -18,9 +18,13 @@ both halves (``stratify=True``).
 
 from __future__ import annotations
 
+import functools
+import gzip
+import importlib.util
 import math
 import numbers
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 
@@ -157,22 +161,50 @@ def digits() -> Dataset:
     """The 1,797 handwritten 8x8 digits: X (1797, 64) float64 in [0, 1], y int64 in 0..9.
 
     scikit-learn's bundled copy of the UCI "optical recognition of handwritten digits"
-    test set (``sklearn.datasets.load_digits``: no download). Each pixel is a count of
-    0..16 set bits in a 4x4 block of a 32x32 bitmap; it is divided by 16. Row ``k`` of
-    ``X`` is image ``k`` read row by row: ``X[k].reshape(DIGIT_SHAPE)`` is the picture.
-    The rows keep the file's order (178, 182, 177, 183, 181, 182, 181, 179, 174 and 180
-    images of the digits 0 to 9); split them with ``train_test_split(..., stratify=True)``.
+    test set (the data of ``sklearn.datasets.load_digits``: no download). Each pixel is a
+    count of 0..16 set bits in a 4x4 block of a 32x32 bitmap; it is divided by 16. Row
+    ``k`` of ``X`` is image ``k`` read row by row: ``X[k].reshape(DIGIT_SHAPE)`` is the
+    picture. The rows keep the file's order (178, 182, 177, 183, 181, 182, 181, 179, 174
+    and 180 images of the digits 0 to 9); split them with
+    ``train_test_split(..., stratify=True)``. Every call returns new arrays.
     """
-    try:
-        from sklearn.datasets import load_digits
-    except ImportError as err:  # a dependency of valuegrad: only a broken install lacks it
-        raise ImportError(
-            f"nn.data.digits needs scikit-learn ({err}): pip install scikit-learn"
-        ) from err
-    bunch = load_digits()
-    X = np.asarray(bunch.data, dtype=np.float64) / 16.0  # 0..16 -> [0, 1], exactly
-    y = np.asarray(bunch.target, dtype=np.int64)
+    X, y = _digits_arrays()
+    return X.copy(), y.copy()
+
+
+@functools.lru_cache(maxsize=1)
+def _digits_arrays() -> Dataset:
+    """The digits, read once per process (see :func:`digits`)."""
+    table = _read_digits_file()
+    if table is None:
+        try:
+            from sklearn.datasets import load_digits
+        except ImportError as err:  # a dependency of valuegrad: only a broken install lacks it
+            raise ImportError(
+                f"nn.data.digits needs scikit-learn ({err}): pip install scikit-learn"
+            ) from err
+        bunch = load_digits()
+        table = np.column_stack([bunch.data, bunch.target])
+    X = np.ascontiguousarray(table[:, :64], dtype=np.float64) / 16.0  # 0..16 -> [0, 1], exact
+    y = table[:, 64].astype(np.int64)
     return X, y
+
+
+def _read_digits_file() -> np.ndarray | None:
+    """The (1797, 65) table of scikit-learn's ``digits.csv.gz`` (64 pixels, then the label).
+
+    Read directly, as ``load_digits`` reads it (``np.loadtxt`` of the gzipped CSV): importing
+    scikit-learn itself takes a second or more, a hundred times longer than reading the
+    file. None if the file is not where scikit-learn keeps it (then ``load_digits`` is used).
+    """
+    spec = importlib.util.find_spec("sklearn")  # locates the package without importing it
+    for root in (spec.submodule_search_locations or []) if spec is not None else []:
+        path = Path(root) / "datasets" / "data" / "digits.csv.gz"
+        if path.is_file():
+            with gzip.open(path, "rt", encoding="utf-8") as f:
+                table = np.loadtxt(f, delimiter=",")
+            return table if table.shape == (1797, 65) else None
+    return None
 
 
 DIGIT_SHAPE = (8, 8)
