@@ -239,14 +239,14 @@ def test_from_torch_refuses_what_is_not_an_mlp(torch: Any) -> None:
     for module, match in cases:
         with pytest.raises(ValueError, match=match):
             MLP.from_torch(module)
-    with pytest.raises(TypeError, match="expects a torch.nn.Sequential .* got ReLU"):
+    with pytest.raises(TypeError, match=r"expects a torch\.nn\.Sequential .* got ReLU"):
         MLP.from_torch(nn_.ReLU())
     with pytest.raises(TypeError, match="got str"):
         MLP.from_torch("net.pt")
     broken = nn_.Linear(2, 1)
     with torch.no_grad():
         broken.weight[0, 0] = float("nan")
-    with pytest.raises(ValueError, match="layer 0 .* holds nan or inf"):
+    with pytest.raises(ValueError, match=r"layer 0 .* holds nan or inf"):
         MLP.from_torch(broken)
 
 
@@ -254,15 +254,15 @@ def test_from_torch_refuses_what_is_not_an_mlp(torch: Any) -> None:
 def test_a_missing_torch_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "torch", None)  # makes `import torch` fail
     net = MLP(2, [2], seed=0)
-    with pytest.raises(ImportError, match="MLP.to_torch needs PyTorch.*pip install torch"):
+    with pytest.raises(ImportError, match=r"MLP\.to_torch needs PyTorch.*pip install torch"):
         net.to_torch()
-    with pytest.raises(ImportError, match="MLP.from_torch needs PyTorch.*pip install torch"):
+    with pytest.raises(ImportError, match=r"MLP\.from_torch needs PyTorch.*pip install torch"):
         MLP.from_torch(object())
 
 
 def test_importing_the_library_does_not_import_torch() -> None:
     code = (
-        "import sys, autograd, nn, viz, valuegrad.cli\n"
+        "import sys, autograd, nn, viz, valuegrad.cli, valuegrad.digits\n"
         "nn.MLP(2, [3, 2], seed=0)\n"
         "print('torch' in sys.modules)"
     )

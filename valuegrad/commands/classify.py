@@ -48,7 +48,8 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
         "--dataset",
         default=d["dataset"],
         metavar="NAME",
-        help="moons, circles, xor, gaussians or spiral (default %(default)s)",
+        help="moons, circles, xor, gaussians or spiral, or digits: the 8x8 handwritten digits, "
+        "10 classes, on a 64-32-10 network (see --hidden) (default %(default)s)",
     )
     add("--n", default=str(d["n"]), metavar="N", help="number of points (default %(default)s)")
     add(
@@ -123,6 +124,9 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
         metavar="DIR",
         help="write the history JSON, loss curves and decision boundaries into DIR",
     )
+    from valuegrad import digits
+
+    digits.add_arguments(parser)  # --hidden, and the digits' own defaults
     parser.set_defaults(run=run)
     return parser
 
@@ -169,6 +173,10 @@ def _settings(args: argparse.Namespace) -> tuple[dict[str, Any], int]:
 
 def run(args: argparse.Namespace) -> int:
     """Train once, or --runs times, and report."""
+    from valuegrad import digits
+
+    if digits.handles(args):
+        return digits.run_cli(args)
     settings, runs = _settings(args)
     out_dir = output_dir(args.output)
     progress = not args.json and sys.stderr.isatty()
