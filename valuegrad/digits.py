@@ -93,7 +93,9 @@ def linear_classifier() -> MLP:
     (dl/d[W]_ji = x_i ([softmax(p)]_j - [t]_j) = 0), so it keeps its starting weight.
     From 0, those pixels stay blank in the weight images instead of showing random noise.
     """
-    return MLP(64, [N_CLASSES], output_activation="linear", weights=[np.zeros((N_CLASSES, 64))])
+    zeros = [np.zeros((N_CLASSES, 64))]
+    # (activation names the hidden layers' function: there are none, so linear)
+    return MLP(64, [N_CLASSES], activation="linear", output_activation="linear", weights=zeros)
 
 
 def hidden_network(
