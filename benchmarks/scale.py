@@ -9,8 +9,8 @@ Two tables.
    ``classify --dataset digits`` defaults (Adam, lr 0.02, mini-batches of 32, 1347
    training images), from the same initial weights and in the same batch order, on:
    valuegrad eager (one epoch, once: it takes seconds), valuegrad compiled, the same
-   network written by hand in numpy (``benchmarks/references.py``) and PyTorch (CPU,
-   float64, one thread). Each run measures the training accuracy after every epoch, as
+   network written by hand in numpy (``benchmarks/references.py``, its BLAS on one
+   thread) and PyTorch (CPU, float64, one thread). Each run measures the training accuracy after every epoch, as
    ``nn.train`` does. Time per epoch is the best of a few interleaved repeats of the
    epoch loop (the compiled engine's one-off recording is listed on its own). Then the
    compiled epoch taken apart: replaying the batches (forward + backward), the
@@ -66,7 +66,10 @@ LADDER = [
 ]
 """The networks of the growth table, smallest to largest."""
 BATCHES = (1, 8, 32, 128)
-MAX_BUFFER_GIB = 3.0  # skip a batch size whose value + gradient arrays would pass this
+MAX_BUFFER_GIB = 6.0  # skip a batch size whose value + gradient arrays would pass this
+# numpy's BLAS and torch run on one thread each, so that the references are measured as
+# the scalar engine runs (one core) and a loaded machine does not starve one of them
+ONE_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
 def _ms(seconds: float) -> str:
@@ -318,7 +321,14 @@ def growth_rows(
         print(f"  {arg} ...", file=sys.stderr, flush=True)
         command = [sys.executable, "-m", "benchmarks.scale", "--probe", arg]
         command += ["--batches", ",".join(map(str, batches)), "--repeats", str(repeats)]
-        done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, check=False)
+        done = subprocess.run(
+            command,
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            check=False,
+            env={**os.environ, **ONE_THREAD},
+        )
         if done.returncode != 0:
             tail = (done.stderr.strip().splitlines() or ["(no output)"])[-1]
             rows.append({"sizes": list(sizes), "failed": f"exit {done.returncode}: {tail}"})
@@ -374,6 +384,16 @@ def format_growth(rows: list[dict[str, Any]]) -> str:
 # --------------------------------------------------------------------------- #
 
 
+def _one_blas_thread() -> None:
+    """Limit numpy's BLAS to one thread in this process (numpy is already imported)."""
+    try:
+        from threadpoolctl import threadpool_limits  # comes with scikit-learn
+    except ImportError:  # pragma: no cover
+        print("note: threadpoolctl is missing: numpy's BLAS may use several threads")
+        return
+    threadpool_limits(1)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Print both tables (or, with --probe, measure one network and print JSON)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -388,12 +408,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.probe:
+        _one_blas_thread()
         sizes = tuple(int(s) for s in args.probe.split("-"))
         batches = tuple(int(b) for b in args.batches.split(","))
         print(json.dumps(probe(sizes, batches, args.repeats or 3)))
         return 0
-    repeats = args.repeats or (2 if args.quick else 3)
+    repeats = args.repeats or (2 if args.quick else 5)
     epochs = 2 if args.quick else 5
+    _one_blas_thread()
     torch = _optional("torch")
     if torch is None:
         print("note: torch is not installed (sh bootstrap.sh dev): its column is empty")
@@ -414,6 +436,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"\n{os.cpu_count()} CPUs, Python {sys.version.split()[0]}, numpy {np.__version__}"
         + (f", torch {torch.__version__} (1 thread)" if torch is not None else "")
+        + ", numpy's BLAS on 1 thread"
         + f"; {time.perf_counter() - started:.0f} s in all"
     )
     return 0

@@ -311,7 +311,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         metavar="W[,W...]",
         help="digits only: hidden layer widths, e.g. 32 or 64,32, or 'none' for the "
-        "slide's linear classifier p = Wx (default 32: 64-32-10)",
+        "slide's linear classifier p = Wx (default 32: 64-32-10). The digits' own defaults: "
+        f"{DIGITS_DEFAULTS['epochs']} epochs, --batch-size {DIGITS_DEFAULTS['batch_size']}",
     )
     parser.set_defaults(**{dest: _Default(parser.get_default(dest)) for dest in _OWN_DEFAULTS})
 
