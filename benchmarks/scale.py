@@ -10,11 +10,12 @@ Two tables.
    training images), from the same initial weights and in the same batch order, on:
    valuegrad eager (one epoch, once: it takes seconds), valuegrad compiled, the same
    network written by hand in numpy (``benchmarks/references.py``, its BLAS on one
-   thread) and PyTorch (CPU, float64, one thread). Each run measures the training accuracy after every epoch, as
-   ``nn.train`` does. Time per epoch is the best of a few interleaved repeats of the
-   epoch loop (the compiled engine's one-off recording is listed on its own). Then the
-   compiled epoch taken apart: replaying the batches (forward + backward), the
-   optimizer's update of every parameter, the accuracy pass, and the rest of the loop.
+   thread) and PyTorch (CPU, float64, one thread). Each run measures the training
+   accuracy after every epoch, as ``nn.train`` does. Time per epoch is the best of a
+   few interleaved repeats of the epoch loop (the compiled engine's one-off recording
+   is listed on its own). Then the compiled epoch taken apart: replaying the batches
+   (forward + backward), the optimizer's update of every parameter, train's checks
+   for a finite loss and finite parameters, and the accuracy pass.
 
 2. **Growth with graph size and batch size.** MLPs from 64-16-10 to the lecture's
    "Computation cost" network 784-512-256-10 (535,040 weights, 535,818 parameters; one

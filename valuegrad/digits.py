@@ -20,8 +20,8 @@ these are the small UCI ones that scikit-learn ships, so no download):
 Defaults (:data:`DIGITS_DEFAULTS`): Adam with lr 0.02, mini-batches of 32, 20 epochs,
 a quarter of the images held out, on the compiled engine where it applies. Measured
 over seeds 0-9 they reach a test accuracy of about 0.96 (p = Wx) and 0.97 (64-32-10);
-see the README's "Handwritten digits" section. Nothing here draws; only :func:`run_cli`
-prints.
+see the README's "Handwritten digits" section. Only the command line (:func:`run_cli`)
+prints and draws.
 """
 
 from __future__ import annotations
