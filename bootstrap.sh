@@ -1,7 +1,8 @@
 #!/bin/sh
 # Set up valuegrad in ./.venv on a Debian-like machine.
 #   sh bootstrap.sh        the library and the `valuegrad` command
-#   sh bootstrap.sh dev    plus the test tools, the notebook runner and a headless browser
+#   sh bootstrap.sh dev    plus the test tools, the notebook runner, PyTorch (CPU) and a
+#                          headless browser
 # System packages (the Graphviz `dot` program, Python's venv module and, for `dev`,
 # Chromium for the browser tests) are installed with apt-get where they are missing;
 # elsewhere the script says what to install.
@@ -47,4 +48,15 @@ fi
 
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".$extras"
+if [ "${1:-}" = dev ]; then
+  # PyTorch, for the tests of MLP.to_torch / MLP.from_torch (nn stays usable without it).
+  # Pinned to one exact release, here rather than in the dev extra (which a plain
+  # `pip install -e '.[dev]'` elsewhere should not turn into a multi-GB download): the
+  # development and CI machines carry a local CPU-only wheel of exactly this version,
+  # which pip prefers for "==2.13.0" (its "+cpu" local label sorts above the package
+  # index's build of the same release). A looser requirement would let pip take a newer
+  # release from the index, whose Linux wheel is the CUDA build with several GB of
+  # dependencies.
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check "torch==2.13.0"
+fi
 echo "bootstrap.sh: ready (.venv)"

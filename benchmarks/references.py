@@ -100,6 +100,15 @@ def _numpy_step(
     weights: list[np.ndarray], biases: list[np.ndarray], xb: np.ndarray, yb: np.ndarray, opt: Any
 ) -> float:
     """One update on one batch; returns its mean loss before the update."""
+    loss, grads = numpy_loss_and_grads(weights, biases, xb, yb)
+    opt.step(grads)
+    return loss
+
+
+def numpy_loss_and_grads(
+    weights: list[np.ndarray], biases: list[np.ndarray], xb: np.ndarray, yb: np.ndarray
+) -> tuple[float, list[np.ndarray]]:
+    """Mean softmax cross-entropy of a batch and its gradients [dW0, db0, dW1, db1, ...]."""
     n = len(yb)
     # forward: a_{l+1} = relu(a_l W_l^T + b_l), the last layer linear
     acts = _numpy_forward(weights, biases, xb)
@@ -116,8 +125,7 @@ def _numpy_step(
         grads = [delta.T @ acts[k], delta.sum(axis=0), *grads]
         if k:
             delta = (delta @ weights[k]) * (acts[k] > 0.0)
-    opt.step(grads)
-    return loss
+    return loss, grads
 
 
 def torch_train(

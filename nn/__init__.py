@@ -2,9 +2,11 @@
 
 A small library after ``torch.nn``: ``Module`` (named parameters, ``zero_grad``, a
 readable ``repr``), ``Neuron``, ``Layer``, ``MLP``; the losses of the lecture in
-``nn.losses``; ``nn.optim.SGD`` and ``nn.optim.Adam``; two-class data sets in
-``nn.data``; ``train`` for full-batch and stochastic gradient descent; ``save`` and
-``load`` for models as JSON; ``nn.files``, the one file writer every layer above uses.
+``nn.losses``; ``nn.optim.SGD`` and ``nn.optim.Adam``; two-class data sets and the
+handwritten digits in ``nn.data``; ``train`` for full-batch and stochastic gradient
+descent; ``save`` and ``load`` for models as JSON; ``MLP.to_torch`` and
+``MLP.from_torch`` to move a network to PyTorch and back; ``nn.files``, the one file
+writer every layer above uses.
 
 >>> from nn import MLP
 >>> net = MLP(2, [4, 6, 6, 4, 2], seed=0)  # the lecture's second network

@@ -15,6 +15,10 @@ Random initialisation (when no weights are given) draws from an explicit
   nets started this way often saturate or die: the lecture's quiz pattern).
 
 Biases start at 0 unless given.
+
+``MLP.to_torch()`` and ``MLP.from_torch(module)`` move a network to PyTorch and back
+with the same float64 weights and activations (torch is imported only then; see
+"PyTorch" at the end of this module).
 """
 
 from __future__ import annotations
@@ -374,3 +378,217 @@ class MLP(Module):
             f"nin={self.nin}, sizes={self.sizes}, activation={self.activation!r}, "
             f"output_activation={self.output_activation!r}"
         )
+
+    def to_torch(self) -> Any:
+        """The same network as a ``torch.nn.Sequential``, with identical float64 weights.
+
+        Each layer becomes a ``torch.nn.Linear`` (its ``weight`` is our (nout, nin)
+        matrix, its ``bias`` our biases) followed by its activation: ``ReLU``,
+        ``Sigmoid``, ``Tanh``, ``Softplus`` (threshold 40, see ``_torch_activation``),
+        ``BinaryStep`` (below) for step, and nothing for linear. Outputs and gradients
+        agree with this network's to rounding (1e-12). torch is imported here, not
+        before; an ImportError says how to install it.
+        """
+        torch = _import_torch("MLP.to_torch")
+        modules: list[Any] = []
+        for layer in self.layers:
+            # skip_init: no random initialisation (torch's global generator is untouched)
+            linear = torch.nn.utils.skip_init(
+                torch.nn.Linear, layer.nin, layer.nout, dtype=torch.float64
+            )
+            with torch.no_grad():
+                linear.weight.copy_(torch.tensor(layer.weights, dtype=torch.float64))
+                linear.bias.copy_(torch.tensor(layer.biases, dtype=torch.float64))
+            modules.append(linear)
+            activation = _torch_activation(torch, layer.activation)
+            if activation is not None:
+                modules.append(activation)
+        return torch.nn.Sequential(*modules)
+
+    @classmethod
+    def from_torch(cls, module: Any) -> MLP:
+        """An MLP with the weights and activations of a torch ``Sequential`` (or ``Linear``).
+
+        Accepted: ``Linear`` layers (float32 or float64; a layer without bias gets zero
+        biases), each followed by at most one of ``ReLU``, ``Sigmoid``, ``Tanh``,
+        ``Softplus(beta=1)``, ``BinaryStep`` or ``Identity`` (none: linear), nested
+        ``Sequential``s flattened. Every hidden layer must use the same activation (an
+        MLP has one); the last layer's is the output activation. Anything else raises a
+        ValueError (a TypeError for a module that is not a Sequential or Linear) naming
+        the module that cannot be converted.
+        """
+        torch = _import_torch("MLP.from_torch")
+        layers = _torch_layers(torch, module)
+        weights, biases = [], []
+        for k, (linear, _) in enumerate(layers):
+            W = linear.weight.detach().to("cpu", torch.float64).numpy()
+            b = (
+                np.zeros(W.shape[0])
+                if linear.bias is None
+                else linear.bias.detach().to("cpu", torch.float64).numpy()
+            )
+            if not (np.isfinite(W).all() and np.isfinite(b).all()):
+                raise ValueError(f"MLP.from_torch: layer {k} ({linear}) holds nan or inf")
+            weights.append(W)
+            biases.append(b)
+        hidden = {act for _, act in layers[:-1]}
+        if len(hidden) > 1:
+            raise ValueError(
+                "MLP.from_torch: the hidden layers use different activations "
+                f"({', '.join(act for _, act in layers[:-1])}); an MLP has one for all of them"
+            )
+        return cls(
+            layers[0][0].in_features,
+            [linear.out_features for linear, _ in layers],
+            activation=hidden.pop() if hidden else "relu",
+            output_activation=layers[-1][1],
+            weights=weights,
+            biases=biases,
+        )
+
+
+# ---------------------------------------------------------------------------- #
+# PyTorch: the same network as a torch.nn.Sequential, and back.                  #
+# ---------------------------------------------------------------------------- #
+
+TORCH_INSTALL_HINT = (
+    "install it with `pip install torch` (for the CPU-only build, which is much smaller: "
+    "pip install torch --index-url https://download.pytorch.org/whl/cpu)"
+)
+"""How to install PyTorch, as the error of ``to_torch``/``from_torch`` says."""
+
+
+def _import_torch(who: str) -> Any:
+    """The torch module, or an ImportError that says how to install it."""
+    try:
+        import torch
+    except ImportError as err:
+        raise ImportError(
+            f"{who} needs PyTorch, which is not installed; {TORCH_INSTALL_HINT}"
+        ) from err
+    return torch
+
+
+# torch's Softplus returns x itself where x > threshold (default 20). Ours is exact
+# there: x + log1p(exp(-x)), which exceeds x by e^-x, 2e-9 at x = 20. From x = 37 on
+# e^-x is below half an ulp of x, so with threshold 40 both give the same floats.
+_SOFTPLUS_THRESHOLD = 40.0
+
+_TORCH_CLASSES: dict[str, type] = {}
+
+
+def _binary_step_class() -> type:
+    """``BinaryStep``: a torch module with our step's forward and derivative (made once)."""
+    cls = _TORCH_CLASSES.get("BinaryStep")
+    if cls is not None:
+        return cls
+    torch = _import_torch("BinaryStep")
+
+    class _StepFunction(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx: Any, x: Any) -> Any:
+            return (x >= 0).to(x.dtype)  # 1 for x >= 0 (also -0.0), 0 below
+
+        @staticmethod
+        def backward(ctx: Any, grad: Any) -> Any:
+            return torch.zeros_like(grad)  # d step / dx = 0 everywhere, as autograd.ops.STEP
+
+    class BinaryStep(torch.nn.Module):
+        """h(z) = 1 if z >= 0 else 0 (the lecture's binary step); its gradient is 0 everywhere.
+
+        torch has no such module (``torch.heaviside`` has no derivative at all); this one
+        matches ``Value.step``: the same forward, and a zero gradient, so nothing below a
+        step layer learns, in either library.
+        """
+
+        def forward(self, x: Any) -> Any:
+            """1.0 where x >= 0, else 0.0, in x's dtype."""
+            return _StepFunction.apply(x)
+
+    # importable as nn.layers.BinaryStep (module __getattr__ below), so pickle finds it
+    BinaryStep.__module__ = __name__
+    BinaryStep.__qualname__ = "BinaryStep"
+    _TORCH_CLASSES["BinaryStep"] = BinaryStep
+    return BinaryStep
+
+
+def __getattr__(name: str) -> Any:
+    # ``nn.layers.BinaryStep`` is made on first use: defining it needs torch.
+    if name == "BinaryStep":
+        return _binary_step_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _torch_activation(torch: Any, name: str) -> Any:
+    """The torch module computing the activation ``name`` (None for linear)."""
+    if name == "linear":
+        return None
+    if name == "step":
+        return _binary_step_class()()
+    if name == "softplus":
+        return torch.nn.Softplus(beta=1.0, threshold=_SOFTPLUS_THRESHOLD)
+    return {"sigmoid": torch.nn.Sigmoid, "tanh": torch.nn.Tanh, "relu": torch.nn.ReLU}[name]()
+
+
+def _torch_activation_name(torch: Any, module: Any) -> str | None:
+    """Our name for a torch activation module, or None if it is not one we have."""
+    if isinstance(module, torch.nn.Identity):
+        return "linear"
+    if isinstance(module, _binary_step_class()):
+        return "step"
+    if isinstance(module, torch.nn.Softplus):
+        # beta scales the input: softplus(beta x) / beta is not our softplus. (Above
+        # ``threshold`` torch returns x, within e^-threshold of ours.)
+        return "softplus" if module.beta == 1 else None
+    for cls, name in (
+        (torch.nn.ReLU, "relu"),
+        (torch.nn.Sigmoid, "sigmoid"),
+        (torch.nn.Tanh, "tanh"),
+    ):
+        if isinstance(module, cls):
+            return name
+    return None
+
+
+def _flat_modules(torch: Any, module: Any) -> list[Any]:
+    if isinstance(module, torch.nn.Sequential):
+        return [m for child in module for m in _flat_modules(torch, child)]
+    return [module]
+
+
+def _torch_layers(torch: Any, module: Any) -> list[tuple[Any, str]]:
+    """(Linear, activation name) per layer of a torch Sequential; ValueError if not an MLP."""
+    if not isinstance(module, (torch.nn.Sequential, torch.nn.Linear)):
+        raise TypeError(
+            "MLP.from_torch expects a torch.nn.Sequential of Linear layers and activations "
+            f"(or one Linear), got {type(module).__name__}"
+        )
+    layers: list[list[Any]] = []
+    for k, m in enumerate(_flat_modules(torch, module)):
+        if isinstance(m, torch.nn.Linear):
+            if layers and m.in_features != layers[-1][0].out_features:
+                raise ValueError(
+                    f"MLP.from_torch: module {k} ({m}) takes {m.in_features} inputs but the "
+                    f"layer before it has {layers[-1][0].out_features} outputs"
+                )
+            layers.append([m, "linear"])
+            continue
+        name = _torch_activation_name(torch, m)
+        if name is None:
+            raise ValueError(
+                f"MLP.from_torch cannot convert module {k} ({m}): an MLP holds only Linear "
+                "layers and the activations ReLU, Sigmoid, Tanh, Softplus(beta=1), "
+                "BinaryStep and Identity"
+            )
+        if not layers:
+            raise ValueError(f"MLP.from_torch: module {k} ({m}) comes before any Linear layer")
+        if name != "linear":
+            if layers[-1][1] != "linear":
+                raise ValueError(
+                    f"MLP.from_torch: module {k} ({m}) is a second activation after one "
+                    f"layer ({layers[-1][1]} already); an MLP layer has one"
+                )
+            layers[-1][1] = name
+    if not layers:
+        raise ValueError("MLP.from_torch: the module holds no Linear layer")
+    return [(linear, act) for linear, act in layers]

@@ -57,7 +57,7 @@ def test_the_report_states_the_lectures_numbers(report) -> None:  # type: ignore
     assert facts["speed"]["identical_losses"] is True
     page = result.index.read_text(encoding="utf-8")
     assert "0.5075" in page and "0.000528" in page
-    assert messages[0].startswith("[1/4]")
+    assert messages[0].startswith("[1/5]")
 
 
 def test_cli_demo_prints_where_the_report_is(

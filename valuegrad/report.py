@@ -10,7 +10,10 @@
    of its whole loss graph (one box per neuron), 1000 iterations of SGD;
 3. the second network: the data sets, batch and stochastic training over several seeds
    (the spread of test accuracy, loss curves, decision boundaries, dead ReLUs);
-4. the speed of the compiled engine against the eager one on the same run.
+4. the speed of the compiled engine against the eager one on the same run;
+5. handwritten digits: the slide's linear classifier p = Wx with its ten weight vectors
+   drawn as images, against a network with one hidden layer (accuracy, confusion,
+   the mistakes).
 
 Nothing here prints: progress goes to the ``log`` callback (and, with ``progress``, to
 tqdm bars on stderr for the long phases: the iterations of the first network, the runs
@@ -636,6 +639,119 @@ def _speed(
 
 
 # --------------------------------------------------------------------------- #
+# 5. Handwritten digits                                                         #
+# --------------------------------------------------------------------------- #
+
+
+def _digits(
+    page: _Page, facts: dict[str, Any], epochs: int | None, log: Callable[[str], None]
+) -> None:
+    import numpy as np
+
+    from valuegrad import digits
+    from viz import plot_confusion_matrix, plot_digit_weights, plot_digits, plot_misclassified
+
+    settings: dict[str, Any] = {} if epochs is None else {"epochs": epochs}
+    page.heading("5. Handwritten digits: p = Wx, then one hidden layer")
+    split = digits.split_digits()
+    X_train, X_test, y_train, y_test = split
+    first = [int(np.flatnonzero(y_train == d)[k]) for k in range(2) for d in range(10)]
+    means = np.array([X_train[y_train == d].mean(axis=0) for d in range(10)])
+    plot_digits(
+        np.vstack([X_train[first], means]),
+        [f"{y_train[k]}" for k in first] + [f"mean {d}" for d in range(10)],
+        page.file("5_digits.svg"),
+        title="Training images, and the mean image of each digit (last row)",
+    )
+    page.para(
+        "The lecture's classification slides take images of digits and want "
+        "<em>10 weight vectors (one for each digit)</em>: the rows of W, so that p = Wx "
+        "and the predicted digit is the largest [p]<sub>j</sub>. Here on the "
+        f"{len(y_train) + len(y_test)} handwritten 8x8 digits that scikit-learn ships "
+        "(pixels scaled to [0, 1]; the slides' MNIST images are 28x28), a quarter of "
+        f"each digit held out: {len(y_train)} training and {len(y_test)} test images."
+    )
+    page.figure(
+        "5_digits.svg",
+        "Two training images of each digit, and the mean of all training images of each.",
+    )
+
+    log("  digits: the linear classifier p = Wx, then a 64-32-10 network")
+    linear = digits.run_digits([], split=split, **settings)
+    hidden = digits.run_digits(split=split, **settings)
+    s = linear.settings
+    facts["digits"] = {
+        r.name: {
+            "test_accuracy": r.test_accuracy,
+            "train_accuracy": r.train_accuracy,
+            "seconds": r.history.seconds,
+            "engine": r.history.engine,
+            "trained_parameters": r.trained_parameters,
+        }
+        for r in (linear, hidden)
+    }
+    page.para(
+        "Both trained with softmax cross-entropy, "
+        f"{s['optimizer']} (lr {s['lr']:g}), mini-batches of {s['batch_size']}, "
+        f"{s['epochs']} epochs, on the same split; p = Wx has no bias and starts from W = 0."
+    )
+    page.table(
+        ["network", "trained parameters", "test accuracy", "train accuracy", "seconds"],
+        [
+            [
+                html.escape(r.name),
+                f"{r.trained_parameters:,}",
+                f"{r.test_accuracy:.3f}",
+                f"{r.train_accuracy:.3f}",
+                f"{r.history.seconds:.1f} ({r.history.engine})",
+            ]
+            for r in (linear, hidden)
+        ],
+    )
+    plot_digit_weights(
+        linear.model.layers[0],
+        page.file("5_weights.svg"),
+        titles=[f"w{j}: digit {j}" for j in range(10)],
+        title="p = Wx: the ten weight vectors w_j (rows of W) as 8x8 images",
+    )
+    page.figure(
+        "5_weights.svg",
+        "The slide's weight vectors, made visible: [p]<sub>j</sub> = w<sub>j</sub> · x adds "
+        "up the ink of x weighted by image j, so a blue pixel is ink that speaks for digit "
+        "j and a red one ink that speaks against it (compare the mean images above). "
+        "Pixels that no training image inks keep their starting weight 0 (white).",
+    )
+    plot_confusion_matrix(
+        {f"{r.name}: test accuracy {r.test_accuracy:.3f}": r.confusion for r in (linear, hidden)},
+        page.file("5_confusion.svg"),
+        title=f"Confusion matrices on the {len(y_test)} test images",
+    )
+    worst = {r.name: digits.most_confused(r.confusion) for r in (linear, hidden)}
+    page.figure(
+        "5_confusion.svg",
+        "Row i, column j: test images of digit i that the network called j. Most "
+        "confused: "
+        + "; ".join(
+            f"{html.escape(name)}: "
+            + (", ".join(f"{i} as {j} ({n}x)" for i, j, n in cells) or "none")
+            for name, cells in worst.items()
+        )
+        + ".",
+    )
+    plot_misclassified(X_test, y_test, hidden.predicted, page.file("5_misclassified.svg"))
+    wrong = int(np.sum(hidden.predicted != y_test))
+    page.figure(
+        "5_misclassified.svg",
+        f"The {wrong} test images that the 64-32-10 network gets wrong, each with its "
+        "true label and the network's answer: many are hard to read for a person too.",
+    )
+    page.json(
+        "5_digits.json",
+        {"linear": linear.to_dict(), "hidden": hidden.to_dict()},
+    )
+
+
+# --------------------------------------------------------------------------- #
 
 
 def build_report(
@@ -644,6 +760,7 @@ def build_report(
     seeds: int = DEFAULT_SEEDS,
     epochs: int | None = None,
     speed: bool = True,
+    digits: bool = True,
     log: Callable[[str], None] | None = None,
     progress: bool = False,
     stop: Callable[[], bool] | None = None,
@@ -651,9 +768,10 @@ def build_report(
     """Run the lecture's experiments and write ``out_dir/index.html`` with every picture.
 
     ``seeds`` runs per training mode; ``epochs`` overrides the classifier's default (for a
-    quick run); ``speed=False`` skips the eager-vs-compiled timing. ``progress`` shows
-    tqdm bars on stderr; ``stop()``, asked between training steps, ends the report early
-    (see the module docstring; ``Report.interrupted`` names the phase).
+    quick run, the digits' too); ``speed=False`` skips the eager-vs-compiled timing,
+    ``digits=False`` the handwritten digits. ``progress`` shows tqdm bars on stderr;
+    ``stop()``, asked between training steps, ends the report early (see the module
+    docstring; ``Report.interrupted`` names the phase).
     """
     if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
         raise ValueError(f"seeds must be a positive integer, got {seeds!r}")
@@ -666,22 +784,20 @@ def build_report(
     page = _Page(out)
     facts: dict[str, Any] = {}
     how = _Run(progress=progress, stop=stop)
-    say("[1/4] the chain rule on f = (x + y) * z")
-    _chain_rule(page, facts)
     phases: list[tuple[str, Callable[[], object]]] = [
-        ("[2/4] the first network", lambda: _first_network(page, facts, say, how)),
-        (
-            "[3/4] the second network",
-            lambda: _second_network(page, facts, seeds, epochs, say, how),
-        ),
+        ("the chain rule on f = (x + y) * z", lambda: _chain_rule(page, facts)),
+        ("the first network", lambda: _first_network(page, facts, say, how)),
+        ("the second network", lambda: _second_network(page, facts, seeds, epochs, say, how)),
     ]
     if speed:
-        phases.append(("[4/4] eager vs compiled", lambda: _speed(page, facts, epochs, say, how)))
-    for name, phase in phases:
+        phases.append(("eager vs compiled", lambda: _speed(page, facts, epochs, say, how)))
+    if digits:
+        phases.append(("handwritten digits", lambda: _digits(page, facts, epochs, say)))
+    for k, (name, phase) in enumerate(phases, start=1):
         if how.stopped():
-            how.interrupted = how.interrupted or f"the start of {name[6:]}"
+            how.interrupted = how.interrupted or f"the start of {name}"
             break
-        say(name)
+        say(f"[{k}/{len(phases)}] {name}")
         phase()
     seconds = time.perf_counter() - start
     facts["interrupted"] = how.interrupted

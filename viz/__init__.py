@@ -8,7 +8,9 @@
   that steps through the forward pass and the chain rule node by node.
 * :func:`draw_network` — an MLP as columns of neurons joined by its weights.
 * :func:`plot_losses`, :func:`plot_decision_boundary`, :func:`plot_batch_vs_stochastic`,
-  :func:`plot_datasets` — matplotlib figures of training (from :mod:`viz.plots`).
+  :func:`plot_datasets` — matplotlib figures of training (from :mod:`viz.plots`);
+  :func:`plot_digits`, :func:`plot_digit_weights`, :func:`plot_confusion_matrix`,
+  :func:`plot_misclassified` — handwritten digits, weight vectors as images, mistakes.
 * :mod:`viz.expr` — the safe expression parser behind ``valuegrad graph``.
 
 ``import viz`` needs neither the ``graphviz`` package nor matplotlib: the drawing
@@ -37,6 +39,10 @@ _LAZY: dict[str, str] = {
     "plot_batch_vs_stochastic": "viz.plots",
     "plot_datasets": "viz.plots",
     "plot_decision_boundaries": "viz.plots",
+    "plot_digits": "viz.plots",
+    "plot_digit_weights": "viz.plots",
+    "plot_confusion_matrix": "viz.plots",
+    "plot_misclassified": "viz.plots",
     "save_figure": "viz.plots",
 }
 

@@ -1,4 +1,4 @@
-"""Plots of training: loss curves and Playground-style decision boundaries (matplotlib).
+"""Plots of training: loss curves, Playground-style decision boundaries, digit images.
 
 Figures are built as ``matplotlib.figure.Figure`` objects rendered by the Agg canvas,
 without ``pyplot``: no global figure registry, no backend switch, nothing shown and
@@ -29,10 +29,14 @@ __all__ = [
     "CLASS_COLORS",
     "FORMATS",
     "plot_batch_vs_stochastic",
+    "plot_confusion_matrix",
     "plot_datasets",
     "plot_decision_boundaries",
     "plot_decision_boundary",
+    "plot_digit_weights",
+    "plot_digits",
     "plot_losses",
+    "plot_misclassified",
     "save_figure",
 ]
 
@@ -416,6 +420,279 @@ def plot_decision_boundaries(
         ax.set_xticks([])
         ax.set_yticks([])
     fig.suptitle(title)
+    if out is not None:
+        save_figure(fig, out)
+    return fig
+
+
+# --------------------------------------------------------------------------- #
+# Handwritten digits: images, weight vectors as images, confusion matrices.     #
+# --------------------------------------------------------------------------- #
+
+DIGIT_IMAGE_SHAPE = (8, 8)
+_WEIGHT_CMAP = "RdBu"  # red negative, white 0, blue positive (as draw_network's edges)
+
+
+def _images(images: Any, shape: tuple[int, int], what: str) -> np.ndarray:
+    """``images`` as an (n, h, w) float array: rows of h*w pixels, or n images already."""
+    A = np.asarray(images, dtype=np.float64)
+    if A.ndim == 2 and A.shape[1] == shape[0] * shape[1]:
+        A = A.reshape(len(A), *shape)
+    if A.ndim != 3 or A.shape[1:] != tuple(shape) or len(A) == 0:
+        raise ValueError(
+            f"{what} must be rows of {shape[0] * shape[1]} pixels or images of shape {shape}, "
+            f"got an array of shape {np.shape(images)}"
+        )
+    if not np.isfinite(A).all():
+        raise ValueError(f"{what} contain nan or inf")
+    return A
+
+
+def _image_grid(
+    images: np.ndarray,
+    captions: Sequence[str] | None,
+    ncols: int,
+    title: str,
+    *,
+    colorbar: str | None = None,
+    **imshow: Any,
+) -> Figure:
+    """A grid of small framed images, a caption above each, on one set of axes.
+
+    One axes holding every image (placed by ``extent``) draws many times faster than an
+    axes per image, and its SVG is a fraction of the size. ``colorbar`` labels a colour
+    bar on the right (None: no bar).
+    """
+    from matplotlib.collections import PatchCollection
+    from matplotlib.patches import Rectangle
+
+    n, h, w = images.shape
+    ncols = max(1, min(ncols, n))
+    nrows = -(-n // ncols)  # ceil
+    gap_x, gap_y = 1.0, (2.6 if captions is not None else 1.0)  # in pixels of the images
+    width = ncols * (w + gap_x) - gap_x
+    height = nrows * (h + gap_y)
+    unit = 0.13  # inches per image pixel: an 8x8 image is about an inch wide
+    bar = 1.1 if colorbar else 0.0
+    margin, top = 0.15, 0.38
+    fig_w, fig_h = width * unit + 2 * margin + bar, height * unit + margin + top
+    fig = Figure(figsize=(fig_w, fig_h))
+    FigureCanvasAgg(fig)
+    ax = fig.add_axes((margin / fig_w, margin / fig_h, width * unit / fig_w, height * unit / fig_h))
+    handle = None
+    frames = []
+    for k in range(n):
+        x0 = (k % ncols) * (w + gap_x)
+        y0 = (k // ncols) * (h + gap_y) + gap_y - (1.0 if captions is None else 0.0)
+        handle = ax.imshow(
+            images[k], extent=(x0, x0 + w, y0 + h, y0), interpolation="nearest", **imshow
+        )
+        frames.append(Rectangle((x0, y0), w, h))
+        if captions is not None:
+            ax.text(x0 + w / 2, y0 - 0.35, captions[k], ha="center", va="bottom", fontsize=8)
+    ax.add_collection(PatchCollection(frames, facecolor="none", edgecolor="#555555", lw=0.6))
+    ax.set_xlim(-0.1, width + 0.1)
+    ax.set_ylim(height + 0.1, -0.1)  # rows from the top down, as images are read
+    ax.set_aspect("equal")
+    ax.set_axis_off()
+    fig.suptitle(title, y=1 - 0.08 / fig_h)
+    if colorbar and handle is not None:
+        cax = fig.add_axes(
+            (1 - (bar - 0.15) / fig_w, 0.15, 0.15 / fig_w, max(0.7 - 0.3 / fig_h, 0.3))
+        )
+        fig.colorbar(handle, cax=cax, label=colorbar)
+    return fig
+
+
+def _check_grid(ncols: Any) -> int:
+    if isinstance(ncols, bool) or not isinstance(ncols, (int, np.integer)) or ncols < 1:
+        raise ValueError(f"ncols must be a positive integer, got {ncols!r}")
+    return int(ncols)
+
+
+def plot_digits(
+    images: np.ndarray,
+    captions: Sequence[str] | None = None,
+    path: str | os.PathLike[str] | None = None,
+    *,
+    shape: tuple[int, int] = DIGIT_IMAGE_SHAPE,
+    ncols: int = 10,
+    title: str = "Handwritten digits",
+) -> Figure:
+    """A gallery of grey-scale images (ink dark): rows of 64 pixels or 8x8 images."""
+    out = _check_path(path)
+    A = _images(images, shape, "images")
+    if captions is not None and len(captions) != len(A):
+        raise ValueError(f"got {len(captions)} captions for {len(A)} images")
+    fig = _image_grid(A, captions, _check_grid(ncols), title, cmap="gray_r", vmin=0.0)
+    if out is not None:
+        save_figure(fig, out)
+    return fig
+
+
+def plot_digit_weights(
+    weights: Any,
+    path: str | os.PathLike[str] | None = None,
+    *,
+    titles: Sequence[str] | None = None,
+    shape: tuple[int, int] = DIGIT_IMAGE_SHAPE,
+    ncols: int | None = None,
+    title: str = "Weight vectors as images",
+) -> Figure:
+    """Each row of a weight matrix (one neuron's w_j, 64 weights) drawn as an 8x8 image.
+
+    ``weights`` is a (k, 64) array or list (``layer.weights``), or an ``nn.Layer``. All
+    images share one colour scale, symmetric around 0: blue where a pixel's ink raises
+    the neuron's score, red where it lowers it, white for no effect. For the linear
+    classifier p = Wx, image j is the template that digit j's score matches.
+    """
+    from nn import Layer
+
+    out = _check_path(path)
+    if isinstance(weights, Layer):
+        weights = weights.weights
+    W = _images(weights, shape, "weights")
+    if titles is None:
+        titles = [f"w{j}" for j in range(len(W))]
+    if len(titles) != len(W):
+        raise ValueError(f"got {len(titles)} titles for {len(W)} weight vectors")
+    ncols = _check_grid(ncols if ncols is not None else (5 if len(W) <= 10 else 8))
+    scale = float(np.abs(W).max()) or 1.0
+    fig = _image_grid(
+        W, titles, ncols, title, colorbar="weight", cmap=_WEIGHT_CMAP, vmin=-scale, vmax=scale
+    )
+    if out is not None:
+        save_figure(fig, out)
+    return fig
+
+
+def _confusion_panel(ax: Any, matrix: np.ndarray, labels: Sequence[str], title: str) -> None:
+    """Correct answers (the diagonal) in blue by the share of their row; mistakes in
+    orange by their count relative to the largest mistake, so that rare confusions show."""
+    k = len(matrix)
+    rows = np.maximum(matrix.sum(axis=1, keepdims=True), 1)
+    off = matrix.astype(np.float64).copy()
+    np.fill_diagonal(off, 0.0)
+    worst = off.max() or 1.0
+    rgba = np.ones((k, k, 4))
+    blue = np.array(mpl.colors.to_rgb(CLASS_COLORS[1]))
+    orange = np.array(mpl.colors.to_rgb(CLASS_COLORS[0]))
+    for i in range(k):
+        for j in range(k):
+            if i == j:
+                t = matrix[i, i] / rows[i, 0]
+                rgba[i, j, :3] = 1 - t * (1 - blue)
+            elif matrix[i, j]:
+                t = 0.25 + 0.75 * matrix[i, j] / worst
+                rgba[i, j, :3] = 1 - t * (1 - orange)
+    ax.imshow(rgba, interpolation="nearest")
+    for i in range(k):
+        for j in range(k):
+            if matrix[i, j]:
+                dark = i == j and matrix[i, i] / rows[i, 0] > 0.5
+                ax.text(
+                    j,
+                    i,
+                    str(int(matrix[i, j])),
+                    ha="center",
+                    va="center",
+                    fontsize=8,
+                    color="white" if dark else "#222222",
+                )
+    ax.set_xticks(range(k), labels)
+    ax.set_yticks(range(k), labels)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(title)
+
+
+def plot_confusion_matrix(
+    matrices: Any,
+    path: str | os.PathLike[str] | None = None,
+    *,
+    labels: Sequence[str] | None = None,
+    title: str = "Confusion matrix",
+) -> Figure:
+    """Confusion matrices ([i, j]: class i predicted as j), one panel each, counts written in.
+
+    ``matrices`` is one (k, k) array of counts or a mapping of panel titles to them (side
+    by side, e.g. two models on the same test set). The diagonal is blue by the share of
+    its row that is right; mistakes are orange, darker for more frequent ones.
+    """
+    out = _check_path(path)
+    panels = dict(matrices) if isinstance(matrices, Mapping) else {"": matrices}
+    if not panels:
+        raise ValueError("plot_confusion_matrix needs at least one matrix")
+    checked = {}
+    for name, m in panels.items():
+        counts = np.asarray(m)
+        if (
+            counts.ndim != 2
+            or counts.shape[0] != counts.shape[1]
+            or counts.size == 0
+            or counts.dtype.kind not in "iu"
+            or counts.min() < 0
+        ):
+            raise ValueError(
+                f"a confusion matrix must be a square array of counts (integers >= 0), got "
+                f"{counts.dtype} of shape {counts.shape}"
+            )
+        checked[name] = counts
+    k = len(next(iter(checked.values())))
+    if any(len(counts) != k for counts in checked.values()):
+        raise ValueError("the confusion matrices must all have the same number of classes")
+    names = [str(j) for j in range(k)] if labels is None else [str(x) for x in labels]
+    if len(names) != k:
+        raise ValueError(f"got {len(names)} labels for {k} classes")
+    fig, axes = _new_figure(0.42 * k * len(checked) + 1.2, 0.42 * k + 1.3, ncols=len(checked))
+    for ax, (name, counts) in zip(axes, checked.items(), strict=True):
+        _confusion_panel(ax, counts, names, str(name))
+    fig.suptitle(title)
+    if out is not None:
+        save_figure(fig, out)
+    return fig
+
+
+def plot_misclassified(
+    images: np.ndarray,
+    y_true: np.ndarray,
+    y_pred: np.ndarray,
+    path: str | os.PathLike[str] | None = None,
+    *,
+    max_images: int = 30,
+    shape: tuple[int, int] = DIGIT_IMAGE_SHAPE,
+    ncols: int = 10,
+    title: str | None = None,
+) -> Figure:
+    """The images whose predicted label is wrong, each captioned "true t / said p".
+
+    Shows the first ``max_images`` mistakes in the order of the data; the title counts
+    them all. With no mistake at all, the figure says so.
+    """
+    out = _check_path(path)
+    A = _images(images, shape, "images")
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if y_true.shape != (len(A),) or y_pred.shape != (len(A),):
+        raise ValueError(
+            f"y_true and y_pred must hold one label per image ({len(A)}), got shapes "
+            f"{y_true.shape} and {y_pred.shape}"
+        )
+    if isinstance(max_images, bool) or not isinstance(max_images, int) or max_images < 1:
+        raise ValueError(f"max_images must be a positive integer, got {max_images!r}")
+    wrong = np.flatnonzero(y_true != y_pred)
+    heading = title or (
+        f"Misclassified: {len(wrong)} of {len(A)} images (true / said)"
+        + (f", the first {max_images}" if len(wrong) > max_images else "")
+    )
+    if len(wrong) == 0:
+        fig, (ax,) = _new_figure(4.0, 1.2)
+        ax.set_axis_off()
+        ax.text(0.5, 0.5, "no misclassified image", ha="center", va="center")
+        fig.suptitle(heading)
+    else:
+        shown = wrong[:max_images]
+        captions = [f"true {y_true[k]} / said {y_pred[k]}" for k in shown]
+        fig = _image_grid(A[shown], captions, _check_grid(ncols), heading, cmap="gray_r", vmin=0.0)
     if out is not None:
         save_figure(fig, out)
     return fig

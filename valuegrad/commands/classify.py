@@ -85,7 +85,8 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
         "--dataset",
         default=d["dataset"],
         metavar="NAME",
-        help="moons, circles, xor, gaussians or spiral (default %(default)s)",
+        help="moons, circles, xor, gaussians or spiral, or digits: the 8x8 handwritten digits, "
+        "10 classes, on a 64-32-10 network (see --hidden) (default %(default)s)",
     )
     add(
         "--n",
@@ -185,6 +186,9 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
         "large for the network) or unwritable file; 130 interrupted by Ctrl-C (the runs "
         "and epochs made so far are reported and written, marked interrupted)."
     )
+    from valuegrad import digits
+
+    digits.add_arguments(parser)  # --hidden, and the digits' own defaults
     parser.set_defaults(run=run)
     return parser
 
@@ -262,6 +266,10 @@ def _check_size(settings: dict[str, Any], modes: list[str], runs: int, n_train: 
 
 def run(args: argparse.Namespace) -> int:
     """Train once, or --runs times, and report."""
+    from valuegrad import digits
+
+    if digits.handles(args):
+        return digits.run_cli(args)
     settings, runs = _settings(args)
     out_dir = output_dir(args.output)
     progress = sys.stderr.isatty()  # on stderr: the --json document stays clean
