@@ -187,9 +187,12 @@ def test_classify_digits_text_and_files(tmp_path: Path, capsys: pytest.CaptureFi
     [
         (["--dataset", "digits", "--n", "100"], "--n does not apply to --dataset digits"),
         (["--dataset", "digits", "--noise", "0.2"], "--noise does not apply"),
-        (["--dataset", "digits", "--hidden", "3x"], "--hidden must be positive widths"),
-        (["--dataset", "digits", "--hidden", "8,-1"], "--hidden must be positive widths"),
-        (["--dataset", "digits", "--epochs", "0"], "--epochs must be >= 1"),
+        (["--dataset", "digits", "--hidden", "3x"], "--hidden must be up to 8 positive widths"),
+        (["--dataset", "digits", "--hidden", "8,-1"], "--hidden must be up to 8 positive widths"),
+        (
+            ["--dataset", "digits", "--epochs", "0"],
+            "--epochs must be an integer from 1 to 1,000,000",
+        ),
         (["--dataset", "digits", "--engine", "gpu"], "--engine must be one of"),
         (["--hidden", "32"], "--hidden applies to --dataset digits only"),
         (["--dataset", "digitz"], "--dataset must be one of"),
@@ -210,3 +213,17 @@ def test_the_two_class_defaults_are_unchanged(capsys: pytest.CaptureFixture[str]
     assert doc["steps"] == 2 * 3  # ceil(60 / 20) updates per epoch
     doc = run_json(capsys, "classify", "--json", "--n", "80")
     assert doc["epochs"] == 100 and len(doc["losses"]) == 100
+
+
+def test_a_stop_hook_ends_a_digits_run_after_the_current_update() -> None:
+    calls = []
+
+    def stop() -> bool:
+        calls.append(1)
+        return len(calls) >= 3  # after the third update
+
+    result = digits.run_digits([], epochs=5, stop=stop)
+    h = result.history
+    assert h.interrupted and h.steps == 3 and h.epochs_done == 0
+    doc = result.to_dict()
+    assert doc["interrupted"] is True and doc["steps"] == 3

@@ -30,13 +30,14 @@ import argparse
 import json
 import statistics
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from nn import MLP, SGD, Adam, History, Optimizer, data, predict, train
+from nn import MLP, SGD, Adam, History, Optimizer, accuracy, data, predict, train
 
 __all__ = [
     "DIGITS_DEFAULTS",
@@ -56,6 +57,10 @@ __all__ = [
 
 N_CLASSES = 10
 HIDDEN_SIZES = [32]
+MAX_LAYERS = 8
+"""The most hidden layers ``--hidden`` may ask for."""
+MAX_WIDTH = 4096
+"""The widest hidden layer ``--hidden`` may ask for (one sample's graph grows with it)."""
 """Hidden layer widths of the default digits network: 64-32-10."""
 
 DIGITS_DEFAULTS: dict[str, Any] = {
@@ -162,13 +167,13 @@ class DigitsResult:
 
     @property
     def test_accuracy(self) -> float:
-        """Accuracy on the test images after the last epoch."""
-        return self.history.test_accuracy[-1]
+        """Accuracy on the test images after the last update (of an interrupted run too)."""
+        return float(np.mean(self.predicted == self.y_test))
 
     @property
     def train_accuracy(self) -> float:
-        """Accuracy on the training images after the last epoch."""
-        return self.history.train_accuracy[-1]
+        """Accuracy on the training images after the last update."""
+        return accuracy(self.model, self.X_train, self.y_train)
 
     @property
     def confusion(self) -> np.ndarray:
@@ -217,6 +222,8 @@ class DigitsResult:
             "train_accuracies": h.train_accuracy,
             "test_accuracies": h.test_accuracy,
             "steps": h.steps,
+            "epochs_done": h.epochs_done,
+            "interrupted": h.interrupted,
             "seconds": h.seconds,
         }
 
@@ -242,13 +249,15 @@ def run_digits(
     *,
     split: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None,
     progress: bool = False,
+    stop: Callable[[], bool] | None = None,
     **settings: Any,
 ) -> DigitsResult:
     """Train a digits network once: ``hidden=[]`` is p = Wx, the default 64-32-10.
 
     ``settings`` override :data:`DIGITS_DEFAULTS` (test_fraction, data_seed, mode,
     epochs, lr, optimizer, momentum, batch_size, init, seed, engine); ``split`` passes an
-    already made (X_train, X_test, y_train, y_test).
+    already made (X_train, X_test, y_train, y_test); ``stop`` is ``nn.train``'s hook,
+    asked after every update (the history then says ``interrupted``).
     """
     unknown = set(settings) - set(DIGITS_DEFAULTS)
     if unknown:
@@ -275,6 +284,7 @@ def run_digits(
         y_test=y_test,
         progress=progress,
         engine=s["engine"],
+        stop=stop,
     )
     return DigitsResult(
         hidden=hidden,
@@ -343,10 +353,10 @@ def _hidden(text: str | None) -> list[int]:
         widths = [int(part) for part in text.split(",")]
     except ValueError:
         widths = []
-    if not widths or min(widths) < 1:
+    if not widths or min(widths) < 1 or max(widths) > MAX_WIDTH or len(widths) > MAX_LAYERS:
         raise UsageError(
-            f"--hidden must be positive widths separated by commas (e.g. 32 or 64,32) or "
-            f"'none', got {text!r}"
+            f"--hidden must be up to {MAX_LAYERS} positive widths of at most {MAX_WIDTH} "
+            f"separated by commas (e.g. 32 or 64,32) or 'none', got {text!r}"
         )
     return widths
 
@@ -355,6 +365,7 @@ def _cli_settings(args: argparse.Namespace) -> tuple[dict[str, Any], list[int], 
     from nn.layers import INITS
     from nn.train import ENGINES, MODES, OPTIMIZERS
     from valuegrad.cli import UsageError
+    from valuegrad.commands.classify import MAX_EPOCHS, MAX_POINTS, MAX_RUNS, MAX_SEED
     from valuegrad.options import parse_float, parse_int
 
     for option, dest in (("--n", "n"), ("--noise", "noise")):
@@ -374,20 +385,25 @@ def _cli_settings(args: argparse.Namespace) -> tuple[dict[str, Any], list[int], 
 
     settings: dict[str, Any] = {
         "test_fraction": parse_float("--test-fraction", args.test_fraction, low=0.0, high=1.0),
-        "data_seed": parse_int("--data-seed", args.data_seed, 0),
+        "data_seed": parse_int("--data-seed", args.data_seed, 0, MAX_SEED),
         "mode": choice("--mode", args.mode or DIGITS_DEFAULTS["mode"], MODES),
-        "epochs": parse_int("--epochs", text("epochs"), 1),
+        "epochs": parse_int("--epochs", text("epochs"), 1, MAX_EPOCHS),
         "lr": parse_float("--lr", args.lr, low=0.0),
         "optimizer": choice("--optimizer", args.optimizer, OPTIMIZERS),
         "momentum": parse_float("--momentum", args.momentum, low=0.0, high=1.0, low_open=False),
-        "batch_size": parse_int("--batch-size", text("batch_size"), 1),
+        "batch_size": parse_int("--batch-size", text("batch_size"), 1, MAX_POINTS),
         "init": choice("--init", args.init, INITS),
-        "seed": parse_int("--seed", args.seed, 0),
+        "seed": parse_int("--seed", args.seed, 0, MAX_SEED),
         "engine": choice("--engine", args.engine, ENGINES),
     }
     if settings["momentum"] and settings["optimizer"] != "sgd":
         raise UsageError("--momentum applies to --optimizer sgd only")
-    return settings, _hidden(args.hidden), parse_int("--runs", args.runs, 1)
+    runs = parse_int("--runs", args.runs, 1, MAX_RUNS)
+    if settings["seed"] + runs - 1 > MAX_SEED:
+        raise UsageError(
+            f"--seed {settings['seed']} with --runs {runs} goes past the largest seed, {MAX_SEED:,}"
+        )
+    return settings, _hidden(args.hidden), runs
 
 
 def _header(result_settings: dict[str, Any], hidden: list[int], seeds: str) -> str:
@@ -477,11 +493,12 @@ def _write_files(result: DigitsResult, out_dir: Path, payload: dict[str, Any]) -
 
 def run_cli(args: argparse.Namespace) -> int:
     """``valuegrad classify --dataset digits``: train, print the accuracies and confusion."""
-    from valuegrad.options import output_dir
+    from valuegrad.options import interrupt_of, output_dir
 
     settings, hidden, runs = _cli_settings(args)
     out_dir = output_dir(args.output)
-    progress = not args.json and sys.stderr.isatty()
+    progress = sys.stderr.isatty()  # on stderr: the --json document stays clean
+    interrupt = interrupt_of(args)
     split = split_digits(settings["test_fraction"], settings["data_seed"])
     first_seed = settings["seed"]
     seeds = list(range(first_seed, first_seed + runs))
@@ -490,8 +507,14 @@ def run_cli(args: argparse.Namespace) -> int:
         print(_header(settings, hidden, shown))
     results = []
     for seed in seeds:
-        result = run_digits(hidden, split=split, progress=progress, **{**settings, "seed": seed})
+        if results and interrupt():
+            break  # Ctrl-C between two runs: report the runs made
+        result = run_digits(
+            hidden, split=split, progress=progress, stop=interrupt, **{**settings, "seed": seed}
+        )
         results.append(result)
+        if result.history.interrupted:
+            break
         if not args.json and runs > 1:
             print(
                 f"  seed {seed:>4}: test acc {result.test_accuracy:.3f}  train acc "
@@ -514,6 +537,8 @@ def run_cli(args: argparse.Namespace) -> int:
                 "mean": statistics.fmean(accs),
             },
             "runs": [r.to_dict() for r in results],
+            "runs_done": len(results),
+            "interrupted": interrupt.requested,
         }
     if args.json:
         print(json.dumps(payload))
