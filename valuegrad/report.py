@@ -794,7 +794,7 @@ def build_report(
     if digits:
         phases.append(("handwritten digits", lambda: _digits(page, facts, epochs, say)))
     for k, (name, phase) in enumerate(phases, start=1):
-        if how.stopped():
+        if k > 1 and how.stopped():  # asked between phases (the first needs no training)
             how.interrupted = how.interrupted or f"the start of {name}"
             break
         say(f"[{k}/{len(phases)}] {name}")
