@@ -15,7 +15,7 @@ writer every layer above uses.
 """
 
 from nn import data, files, losses, optim
-from nn.activations import ACTIVATIONS, Activation, get_activation
+from nn.activations import ACTIVATIONS, Activation, get_activation, register_activation
 from nn.layers import INITS, MLP, Layer, Neuron, init_weights
 from nn.losses import (
     binary_cross_entropy,
@@ -65,6 +65,7 @@ __all__ = [
     "optim",
     "predict",
     "predict_proba",
+    "register_activation",
     "save",
     "squared_error",
     "train",

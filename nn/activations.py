@@ -17,8 +17,10 @@ from typing import Any
 import numpy as np
 
 from autograd import Value, ops
+from autograd.numerics import elementwise
+from autograd.syntax import render_formula
 
-__all__ = ["ACTIVATIONS", "Activation", "get_activation"]
+__all__ = ["ACTIVATIONS", "Activation", "get_activation", "register_activation"]
 
 
 def _identity(x: Any) -> Any:
@@ -60,3 +62,29 @@ def get_activation(name: str) -> Activation:
     except (KeyError, TypeError):
         known = ", ".join(ACTIVATIONS)
         raise ValueError(f"unknown activation {name!r}: choose one of {known}") from None
+
+
+def register_activation(prim: ops.Primitive, *, init: str = "xavier") -> Activation:
+    """Make a one-input primitive an activation, used by its name like the built-in ones.
+
+    ``register_activation(swish, init="he")`` lets ``MLP(2, [8, 2], activation="swish")``
+    build its neurons with the primitive; its ``np_forward`` (else its float forward,
+    element by element) evaluates the network with numpy. Registering a name again
+    replaces it; the lecture's six names cannot be replaced.
+    """
+    if not isinstance(prim, ops.Primitive):
+        raise TypeError(f"register_activation needs an autograd Primitive, got {prim!r}")
+    if prim.arity != 1:
+        raise ValueError(f"an activation takes one input; {prim.name!r} takes {prim.arity}")
+    if prim.name in _BUILTIN:
+        raise ValueError(f"{prim.name!r} is one of the lecture's activations already")
+    if init not in ("he", "xavier"):
+        raise ValueError(f"init must be 'he' or 'xavier', got {init!r}")
+    np_fn = prim.np_forward or elementwise(prim.forward)
+    formula = render_formula(prim.formula, {"x": "z"}, style="math") if prim.formula else ""
+    act = Activation(prim.name, prim, np_fn, init, f"h(z) = {formula}" if formula else "")
+    ACTIVATIONS[prim.name] = act
+    return act
+
+
+_BUILTIN = frozenset(ACTIVATIONS)

@@ -113,7 +113,8 @@ def kernel_manager_class() -> Iterator[type]:
     nbclient's ``kernel_name="python3"`` normally resolves through the Jupyter search
     path, where a user-wide spec may point at another interpreter (one without
     valuegrad). This one reads its specs from a temporary directory holding a single
-    ``python3`` spec that runs ``sys.executable``; no Jupyter configuration is touched.
+    ``python3`` spec that runs ``sys.executable``; no Jupyter configuration is touched,
+    and nothing is left in the working directory.
     """
     from jupyter_client.kernelspec import KernelSpecManager
     from jupyter_client.manager import AsyncKernelManager
@@ -134,6 +135,9 @@ def kernel_manager_class() -> Iterator[type]:
             ],
             "display_name": "Python 3 (ipykernel)",
             "language": "python",
+            # hypothesis (notebook 04) keeps caches in a .hypothesis folder of the working
+            # directory; here they go to this temporary directory, deleted afterwards
+            "env": {"HYPOTHESIS_STORAGE_DIRECTORY": str(Path(tmp) / "hypothesis")},
         }
         (spec_dir / "kernel.json").write_text(json.dumps(spec), "utf-8")
 

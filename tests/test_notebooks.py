@@ -21,7 +21,13 @@ from typing import Any
 import pytest
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
-NAMES = ["01_backprop", "02_first_network", "03_second_network", "05_digits"]
+NAMES = [
+    "01_backprop",
+    "02_first_network",
+    "03_second_network",
+    "04_your_own_gradient",
+    "05_digits",
+]
 MAX_BYTES = 1_000_000  # a committed notebook, outputs included
 CELL_TIMEOUT = 120  # seconds; a whole notebook takes a few
 

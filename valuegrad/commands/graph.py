@@ -30,7 +30,8 @@ examples:
   valuegrad graph "x*x + x" x=1 --html walk.html        step through the chain rule in a browser
 
 EXPR may use names, numbers, + - * / **, unary - and +, and the functions
-exp log tanh sigmoid relu softplus step (one argument each). Every name needs exactly
+exp log tanh sigmoid relu softplus step sin cos abs sqrt (one argument each) and
+maximum minimum logaddexp (two arguments). Every name needs exactly
 one NAME=VALUE, and every NAME=VALUE must be used. Options may come before or after
 the NAME=VALUE bindings.
 
