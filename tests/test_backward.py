@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 
 from autograd import Value, enable_grad, is_grad_enabled, no_grad, scope, toposort
-from tests.strategies import programs
+from autograd.testing import graphs
 
 
 def test_leaf_gradients_accumulate_across_calls_like_pytorch() -> None:
@@ -118,10 +118,10 @@ def test_scope_tags_nodes_and_nests() -> None:
     assert c.scope == ()
 
 
-@given(programs())
+@given(graphs())
 def test_toposort_puts_every_node_after_its_parents_once(case) -> None:  # type: ignore[no-untyped-def]
-    program, point = case
-    out = program.build([Value(x) for x in point])
+    fn, point = case
+    out = fn(*[Value(x) for x in point])
     order = toposort(out)
     position = {id(node): k for k, node in enumerate(order)}
     assert len(position) == len(order)  # each node once

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 
 from autograd import Value, toposort
-from tests.strategies import Program, programs
+from autograd.testing import RandomGraph, graphs
 from viz import draw_graph, trace
 from viz.trace import Trace
 
@@ -134,11 +134,11 @@ def test_the_lecture_sigmoid_neuron_chain() -> None:
     assert t.grads["w0"] == w0.grad and t.grads["b"] == b.grad
 
 
-@given(programs())
-def test_trace_equals_backward_bit_for_bit(case: tuple[Program, list[float]]) -> None:
-    program, point = case
+@given(graphs())
+def test_trace_equals_backward_bit_for_bit(case: tuple[RandomGraph, list[float]]) -> None:
+    fn, point = case
     xs = [Value(v, f"x{i}") for i, v in enumerate(point)]
-    out = program.build(xs)
+    out = fn(*xs)
     t = trace(out)
     out.backward()
     for x in xs:

@@ -17,18 +17,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from autograd import Value, Walk, grad, primitive
-from tests.strategies import programs
+from autograd.testing import graphs
 
 
 def _bits(x: float) -> bytes:
     return struct.pack("<d", x)  # tells 0.0 from -0.0, as == does not
 
 
-@given(programs(max_steps=12))
+@given(graphs())
 def test_backward_and_the_walk_end_with_the_same_bits(case: tuple) -> None:
-    program, point = case
+    fn, point = case
     leaves = [Value(x) for x in point]
-    out = program.build(leaves)
+    out = fn(*leaves)
     out.backward()
     walk = Walk(out)
     steps = list(walk)
