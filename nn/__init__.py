@@ -16,6 +16,7 @@ writer every layer above uses.
 
 from nn import data, files, losses, optim
 from nn.activations import ACTIVATIONS, Activation, get_activation, register_activation
+from nn.evaluate import accuracy, evaluate, predict, predict_proba
 from nn.layers import INITS, MLP, Layer, Neuron, init_weights
 from nn.losses import (
     binary_cross_entropy,
@@ -27,15 +28,7 @@ from nn.losses import (
 from nn.module import Module
 from nn.optim import SGD, Adam, Optimizer
 from nn.serialize import load, save
-from nn.train import (
-    History,
-    TrainingDivergedError,
-    accuracy,
-    evaluate,
-    predict,
-    predict_proba,
-    train,
-)
+from nn.train import History, TrainingDivergedError, train
 
 __all__ = [
     "ACTIVATIONS",

@@ -7,22 +7,27 @@ the nodes the formula needs.
 from __future__ import annotations
 
 import numbers
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from autograd import Value
 
 __all__ = [
     "LOSSES",
+    "LossFn",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
     "cross_entropy",
     "logsumexp",
     "mse",
+    "resolve",
     "squared_error",
 ]
 
 Number = int | float
 Target = Value | Number | Sequence[Value | Number]
+LossFn = Callable[[list[Value], Any], Value]
+"""A loss as training calls it: (the model's outputs, one target) -> a Value."""
 
 
 def _vector(x: Value | Number | Sequence[Value | Number], what: str) -> list[Value | float]:
@@ -159,3 +164,20 @@ LOSSES = {
     "mse": mse,
 }
 """The losses by name (``train(loss=...)``)."""
+
+
+def _bce_on_outputs(outputs: list[Value], target: Any) -> Value:
+    if len(outputs) != 1:
+        raise ValueError(f"binary_cross_entropy needs a model with 1 output, got {len(outputs)}")
+    return binary_cross_entropy(outputs[0], target)
+
+
+def resolve(loss: str | LossFn) -> tuple[str | None, LossFn]:
+    """(name or None, the function of (outputs, target)) for a loss name or a function."""
+    if callable(loss):
+        return None, loss
+    if loss not in LOSSES:
+        raise ValueError(
+            f"unknown loss {loss!r}: choose one of {', '.join(LOSSES)} or pass a function"
+        )
+    return loss, (_bce_on_outputs if loss == "binary_cross_entropy" else LOSSES[loss])

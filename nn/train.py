@@ -62,9 +62,10 @@ from typing import Any
 
 import numpy as np
 
-from autograd import Value, compile, no_grad
+from autograd import Value, compile
 from autograd.compile import DataDependentGraphError
-from nn.losses import LOSSES, binary_cross_entropy
+from nn.evaluate import evaluate, labels, outputs
+from nn.losses import LossFn, resolve
 from nn.module import Module
 from nn.optim import SGD, Adam, Optimizer
 
@@ -76,10 +77,6 @@ __all__ = [
     "OPTIMIZERS",
     "History",
     "TrainingDivergedError",
-    "accuracy",
-    "evaluate",
-    "predict",
-    "predict_proba",
     "train",
 ]
 
@@ -93,7 +90,6 @@ DEFAULT_LR = {"sgd": 0.1, "adam": 0.01}
 DIVERGENCE_FACTOR = 1000.0
 """A batch loss this many times above its reference (see the module docstring) is divergence."""
 
-LossFn = Callable[[list[Value], Any], Value]
 
 
 class TrainingDivergedError(FloatingPointError):
@@ -241,135 +237,8 @@ ENGINES = ("auto", "eager", "compiled")
 
 
 # ---------------------------------------------------------------------------- #
-# Evaluation without a graph.                                                    #
-# ---------------------------------------------------------------------------- #
-
-
-def _outputs(model: Module, X: np.ndarray, *, output_activation: bool = True) -> np.ndarray:
-    """The model's outputs for every row of X as an (n, k) float array (no graph).
-
-    ``output_activation=False`` asks an MLP for its logits; other modules ignore it.
-    """
-    X = np.asarray(X, dtype=np.float64)
-    if X.ndim != 2:
-        raise ValueError(f"X must be a 2-D array (one row per sample), got shape {X.shape}")
-    forward_numpy = getattr(model, "forward_numpy", None)
-    if forward_numpy is not None:
-        return forward_numpy(X, output_activation=output_activation)
-    with no_grad():
-        rows = []
-        for x in X.tolist():
-            out = model(x)
-            out = [out] if isinstance(out, Value) else out
-            rows.append([float(v) for v in out])
-    return np.array(rows, dtype=np.float64).reshape(len(X), -1)
-
-
-def _sigmoid_output(model: Module) -> bool:
-    return getattr(model, "output_activation", None) == "sigmoid"
-
-
-def _log_softmax(Z: np.ndarray) -> np.ndarray:
-    # log softmax(z)_k = z_k - m - log sum_j e^{z_j - m}, with m = max_j z_j (stable)
-    shifted = Z - Z.max(axis=1, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-
-
-def predict_proba(model: Module, X: np.ndarray) -> np.ndarray:
-    """Class probabilities, (n, classes): softmax of the outputs, or [1-p, p] for one output."""
-    out = _outputs(model, X)
-    if out.shape[1] >= 2:
-        return np.exp(_log_softmax(out))
-    # One output: a probability if it comes from a sigmoid, otherwise a logit.
-    p = (
-        out[:, 0]
-        if _sigmoid_output(model)
-        else 1.0 / (1.0 + np.exp(-np.clip(out[:, 0], -700, 700)))
-    )
-    return np.column_stack([1.0 - p, p])
-
-
-def _labels(model: Module, out: np.ndarray) -> np.ndarray:
-    if out.shape[1] >= 2:
-        return out.argmax(axis=1).astype(np.int64)
-    # One output: class 1 when p > 1/2 (a sigmoid output) or the logit is > 0.
-    threshold = 0.5 if _sigmoid_output(model) else 0.0
-    return (out[:, 0] > threshold).astype(np.int64)
-
-
-def predict(model: Module, X: np.ndarray) -> np.ndarray:
-    """Predicted class labels (int64): argmax of the outputs, or a threshold for one output."""
-    return _labels(model, _outputs(model, X))
-
-
-def accuracy(model: Module, X: np.ndarray, y: np.ndarray) -> float:
-    """Fraction of rows of X whose predicted label equals y."""
-    y = np.asarray(y)
-    if len(y) != len(X):
-        raise ValueError(f"X has {len(X)} rows but y has {len(y)} labels")
-    return float(np.mean(predict(model, X) == y))
-
-
-def _np_loss(
-    name: str | None, model: Module, out: np.ndarray, X: np.ndarray, y: np.ndarray
-) -> float:
-    """The mean loss over a data set from the outputs (numpy), for the named losses."""
-    if name == "cross_entropy":
-        return float(-np.mean(_log_softmax(out)[np.arange(len(y)), y]))
-    if name == "squared_error":
-        return float(np.mean(0.5 * np.sum((out - y.reshape(out.shape)) ** 2, axis=1)))
-    if name == "mse":
-        return float(np.mean(np.mean((out - y.reshape(out.shape)) ** 2, axis=1)))
-    if name == "binary_cross_entropy":
-        t = y.reshape(-1).astype(np.float64)
-        if _sigmoid_output(model) and hasattr(model, "forward_numpy"):
-            z = _outputs(model, X, output_activation=False)[:, 0]
-            # softplus(z) - t z, stably
-            return float(np.mean(np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z))) - t * z))
-        p = np.clip(out[:, 0], 1e-15, 1 - 1e-15)  # evaluation only: report, don't fail
-        return float(-np.mean(t * np.log(p) + (1 - t) * np.log(1 - p)))
-    raise AssertionError(name)  # pragma: no cover
-
-
-def evaluate(
-    model: Module, X: np.ndarray, y: np.ndarray, loss: str | LossFn = "cross_entropy"
-) -> tuple[float, float | None]:
-    """(mean loss, accuracy) over a data set, no graph; accuracy is None for non-integer y."""
-    X, y = np.asarray(X, dtype=np.float64), np.asarray(y)
-    out = _outputs(model, X)
-    name, loss_fn = _resolve_loss(loss)
-    if name is not None:
-        mean_loss = _np_loss(name, model, out, X, y)
-    else:
-        with no_grad():
-            losses = [
-                loss_fn([Value(o) for o in row], t)
-                for row, t in zip(out.tolist(), y.tolist(), strict=True)
-            ]
-        mean_loss = float(np.mean([v.data for v in losses]))
-    acc = float(np.mean(_labels(model, out) == y)) if y.dtype.kind in "iu" else None
-    return mean_loss, acc
-
-
-# ---------------------------------------------------------------------------- #
 # The loop.                                                                      #
 # ---------------------------------------------------------------------------- #
-
-
-def _bce_on_outputs(outputs: list[Value], target: Any) -> Value:
-    if len(outputs) != 1:
-        raise ValueError(f"binary_cross_entropy needs a model with 1 output, got {len(outputs)}")
-    return binary_cross_entropy(outputs[0], target)
-
-
-def _resolve_loss(loss: str | LossFn) -> tuple[str | None, LossFn]:
-    if callable(loss):
-        return None, loss
-    if loss not in LOSSES:
-        raise ValueError(
-            f"unknown loss {loss!r}: choose one of {', '.join(LOSSES)} or pass a function"
-        )
-    return loss, (_bce_on_outputs if loss == "binary_cross_entropy" else LOSSES[loss])
 
 
 def _positive_int(name: str, v: object) -> int:
@@ -549,7 +418,7 @@ def _checked_outputs(
     """The model's outputs on X after an update; divergence if they are not finite."""
     try:
         with np.errstate(over="ignore", invalid="ignore"):
-            out = _outputs(model, X)
+            out = outputs(model, X)
     except OverflowError as err:  # a generic module, evaluated by the engine
         raise watch.diverged(epoch, step, f"the network's outputs on the {what}: {err}") from err
     if not np.isfinite(out).all():
@@ -598,7 +467,7 @@ def train(
         raise ValueError(f"unknown engine {engine!r}: choose one of {', '.join(ENGINES)}")
     epochs = _positive_int("epochs", epochs)
     batch_size = _positive_int("batch_size", batch_size)
-    loss_name, loss_fn = _resolve_loss(loss)
+    loss_name, loss_fn = resolve(loss)
     X, y = _data(X, y, "training data")
     _check_labels(model, y, loss_name, "training data")
     has_test = X_test is not None or y_test is not None
@@ -670,7 +539,7 @@ def train(
             history.loss.append(epoch_total / n)
             if classify:
                 out = _checked_outputs(model, X, "training data", watch, epoch + 1, history.steps)
-                history.train_accuracy.append(float(np.mean(_labels(model, out) == y)))
+                history.train_accuracy.append(float(np.mean(labels(model, out) == y)))
             if has_test:
                 _checked_outputs(model, X_test, "test data", watch, epoch + 1, history.steps)
                 with np.errstate(over="ignore", invalid="ignore"):

@@ -11,7 +11,8 @@ import pytest
 
 from autograd import Value
 from nn import MLP, SGD, Adam, Module, accuracy, cross_entropy, data, predict, predict_proba, train
-from nn.train import TrainingDivergedError, _eager_batch, evaluate
+from nn.evaluate import evaluate
+from nn.train import TrainingDivergedError, _eager_batch
 
 
 @pytest.fixture(scope="module")

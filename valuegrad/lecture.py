@@ -28,7 +28,8 @@ import numpy as np
 
 from autograd import Value
 from nn import MLP, SGD, History, data, squared_error, train
-from nn.train import MODES, accuracy
+from nn.evaluate import accuracy
+from nn.train import MODES
 
 __all__ = [
     "CLASSIFY_DEFAULTS",
