@@ -30,7 +30,7 @@ import ast
 import keyword
 import math
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -163,21 +163,12 @@ def build(
     src = _Source(expr.text, 0)
     leaves = {name: Value(float(values[name]), name) for name in expr.names}
 
-    # Post-order over the tree with an explicit stack. Each result is (value, text, prec)
-    # where value is a Value or, for a literal, the number itself (so ``x ** 2`` uses the
-    # constant-exponent primitive **2, and ``-3`` is one constant, not neg(3)).
-    results: dict[int, tuple[Any, str, int]] = {}
-    stack: list[tuple[ast.AST, bool]] = [(expr.tree.body, False)]
-    while stack:
-        node, ready = stack.pop()
-        children = _children(node)
-        if not ready and children:
-            stack.append((node, True))
-            stack.extend((child, False) for child in reversed(children))
-            continue
-        args = [results.pop(id(c)) for c in children]
-        results[id(node)] = _evaluate(node, args, src, leaves, label_limit)
-    value, _, _ = results[id(expr.tree.body)]
+    # Each result is (value, text, prec) where value is a Value or, for a literal, the
+    # number itself (so ``x ** 2`` uses the constant-exponent primitive **2, and ``-3``
+    # is one constant, not neg(3)).
+    value, _, _ = _post_order(
+        expr.tree.body, lambda node, args: _evaluate(node, args, src, leaves, label_limit)
+    )
     if not isinstance(value, Value):  # the whole expression is constant
         value = Value(float(value))
     if value.primitive is not None or not value.label:
@@ -189,6 +180,22 @@ def build(
                 break
         value.label = label
     return Built(output=value, leaves=leaves)
+
+
+def _post_order(root: ast.AST, visit: Callable[[ast.AST, list[Any]], Any]) -> Any:
+    """``visit(node, results of its children)`` for every node, children first, without
+    recursion (an explicit stack): the result for ``root``."""
+    results: dict[int, Any] = {}
+    stack: list[tuple[ast.AST, bool]] = [(root, False)]
+    while stack:
+        node, ready = stack.pop()
+        children = _children(node)
+        if not ready and children:
+            stack.append((node, True))
+            stack.extend((child, False) for child in reversed(children))
+            continue
+        results[id(node)] = visit(node, [results.pop(id(c)) for c in children])
+    return results[id(root)]
 
 
 def _children(node: ast.AST) -> list[ast.AST]:
@@ -299,18 +306,7 @@ def evaluate_formula(text: str, **values: float) -> float:
     y=3.0) == 12.0``.
     """
     tree = check_formula(text, tuple(values))
-    results: dict[int, float] = {}
-    stack: list[tuple[ast.AST, bool]] = [(tree.body, False)]
-    while stack:  # post-order, without recursion
-        node, ready = stack.pop()
-        children = _children(node)
-        if not ready and children:
-            stack.append((node, True))
-            stack.extend((child, False) for child in reversed(children))
-            continue
-        args = [results.pop(id(c)) for c in children]
-        results[id(node)] = _number(node, args, values)
-    return results[id(tree.body)]
+    return _post_order(tree.body, lambda node, args: _number(node, args, values))
 
 
 def _number(node: ast.AST, args: list[float], values: Mapping[str, float]) -> float:
