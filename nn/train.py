@@ -191,9 +191,34 @@ def _target_columns(loss_name: str | None, y: np.ndarray, n_outputs: int | None)
     return y.reshape(len(y), -1).astype(np.float64)
 
 
+class _CompiledBatches:
+    """The batch function of the compiled engine: the per-sample loss graph, compiled once.
+
+    Called like the eager batch function, it adds the batch's gradients to ``p.grad``;
+    ``loss_and_grad`` returns them as an array instead (in the order of ``params``),
+    which ``train`` hands straight to an optimizer over the same parameters.
+    """
+
+    def __init__(self, program: Any, loss_name: str | None, width: int) -> None:
+        self.program = program
+        self.params = program.params
+        self._loss_name = loss_name
+        self._width = width
+
+    def _rows(self, Xb: np.ndarray, yb: np.ndarray) -> np.ndarray:
+        return np.hstack([Xb, _target_columns(self._loss_name, yb, self._width)])
+
+    def __call__(self, model: Module, loss_fn: LossFn, Xb: np.ndarray, yb: np.ndarray) -> float:
+        return self.program.backward(self._rows(Xb, yb))
+
+    def loss_and_grad(self, Xb: np.ndarray, yb: np.ndarray) -> tuple[float, np.ndarray]:
+        """(the batch's mean loss, its gradient for every parameter), no ``p.grad`` touched."""
+        return self.program.loss_and_grad(self._rows(Xb, yb))
+
+
 def _compile_batches(
     model: Module, loss_fn: LossFn, loss_name: str | None, X: np.ndarray, y: np.ndarray
-) -> BatchFn:
+) -> _CompiledBatches:
     """A batch function that replays the per-sample loss graph compiled once (see above)."""
     n_inputs = X.shape[1]
     n_outputs = (getattr(model, "sizes", None) or [None])[-1]
@@ -205,11 +230,7 @@ def _compile_batches(
         return loss_fn(model(list(columns[:n_inputs])), target)
 
     program = compile(sample_loss, np.hstack([X, targets]), model.parameters())
-
-    def batch(model: Module, loss_fn: LossFn, Xb: np.ndarray, yb: np.ndarray) -> float:
-        return program.backward(np.hstack([Xb, _target_columns(loss_name, yb, targets.shape[1])]))
-
-    return batch
+    return _CompiledBatches(program, loss_name, targets.shape[1])
 
 
 def _engine(
@@ -382,12 +403,26 @@ def _update(
     step: int,
     watch: _Watch,
 ) -> float:
-    """One gradient step on one batch; returns the batch's mean loss before the step."""
-    opt.zero_grad()
+    """One gradient step on one batch; returns the batch's mean loss before the step.
+
+    A compiled batch function over the optimizer's own parameters hands its gradients to
+    a library optimizer as one array; otherwise they go through ``p.grad``.
+    """
+    direct = (
+        isinstance(batch_fn, _CompiledBatches)
+        and type(opt).step is Optimizer.step  # SGD, Adam: not a step of the user's own
+        and batch_fn.params == opt.params
+    )
+    grads = None
+    if not direct:
+        opt.zero_grad()
     try:
         # an overflow is detected below (or by the engine): numpy need not warn about it
         with np.errstate(over="ignore", invalid="ignore"):
-            value = batch_fn(model, loss_fn, Xb, yb)
+            if direct:
+                value, grads = batch_fn.loss_and_grad(Xb, yb)
+            else:
+                value = batch_fn(model, loss_fn, Xb, yb)
     except OverflowError as err:
         if step == 1:
             raise _too_large_from_the_start(watch, str(err)) from err
@@ -405,9 +440,11 @@ def _update(
             f"the loss has grown to {value:.3g}, over {DIVERGENCE_FACTOR:g} times its start "
             f"({watch.reference:.3g})",
         )
-    opt.step()
-    # the sum of +inf and -inf is nan: one check catches any non-finite parameter
-    if not math.isfinite(sum(p.data for p in opt.params)):
+    with np.errstate(over="ignore", invalid="ignore"):
+        values = opt.step(grads) if direct else opt.step()
+    if values is None:  # an optimizer of the user's own
+        values = np.fromiter((p.data for p in opt.params), np.float64, len(opt.params))
+    if not np.isfinite(values).all():
         raise watch.diverged(epoch, step, "a parameter overflowed in the update")
     return value
 

@@ -65,6 +65,8 @@ class Operand:
     strides: tuple[int, ...] = ()  # ... and the row step along each axis of the group shape
     # TILE: the order in which to add up the blocks' gradients (None: 0, 1, 2, ...)
     block_order: slice | np.ndarray | None = None
+    # every row it reads is a program input: its gradient is wanted only on request
+    inputs_only: bool = False
 
 
 @dataclass
@@ -92,7 +94,9 @@ def _tile_shape(idx: np.ndarray) -> tuple[int, slice] | None:
     return None
 
 
-def _classify(idx: np.ndarray, shape: tuple[int, ...], needs_grad: bool) -> Operand:
+def _classify(
+    idx: np.ndarray, shape: tuple[int, ...], needs_grad: bool, inputs_only: bool
+) -> Operand:
     """The cheapest layout for rows ``idx`` read in the group's ``shape``."""
     grid = idx.reshape(shape)
     distinct = len(np.unique(idx)) == len(idx)
@@ -107,8 +111,9 @@ def _classify(idx: np.ndarray, shape: tuple[int, ...], needs_grad: bool) -> Oper
             for a, (s, n) in enumerate(zip(strides, shape, strict=True))
         )
         if all(s >= 0 for s in strides) and np.array_equal(grid, expected):
-            return Operand(Access.AFFINE, idx, needs_grad, start, strides)
-    return Operand(Access.GATHER if distinct else Access.GATHER_DUP, idx, needs_grad)
+            return Operand(Access.AFFINE, idx, needs_grad, start, strides, None, inputs_only)
+    kind = Access.GATHER if distinct else Access.GATHER_DUP
+    return Operand(kind, idx, needs_grad, inputs_only=inputs_only)
 
 
 def _block_order(members: list[ProgramNode], shape: tuple[int, ...], position: dict) -> Any:
@@ -227,7 +232,7 @@ def lay_out(
             shape: tuple[int, ...] = (len(members), len(members[0].parents))
             idx = np.array([row[t] for pn in members for t in pn.parents], dtype=np.intp)
             needs = not all(t in const_set for pn in members for t in pn.parents)
-            operands = [_classify(idx, shape, needs)]
+            operands = [_classify(idx, shape, needs, bool(np.all(idx < n_inputs)))]
             groups.append(Group(None, slice(start, next_row), operands, shape))
             continue
         columns = []
@@ -245,10 +250,14 @@ def lay_out(
                 tiles[k] = tile[1]
         operands = [
             Operand(
-                Access.TILE, tiles[k], needs, block_order=_block_order(members, shape, position)
+                Access.TILE,
+                tiles[k],
+                needs,
+                block_order=_block_order(members, shape, position),
+                inputs_only=bool(np.all(idx < n_inputs)),
             )
             if k in tiles
-            else _classify(idx, shape, needs)
+            else _classify(idx, shape, needs, bool(np.all(idx < n_inputs)))
             for k, (idx, needs) in enumerate(columns)
         ]
         groups.append(Group(prim, slice(start, next_row), operands, shape))

@@ -71,6 +71,7 @@ class _Step:
     args: tuple[np.ndarray, ...]  # the operands' arrays
     mode: StepMode
     grads: tuple[GradTarget, ...]  # one per operand that needs a gradient
+    param_grads: tuple[GradTarget, ...]  # those, but for the operands that read only inputs
 
 
 @dataclass
@@ -157,6 +158,8 @@ class Program:
                 for k, op in enumerate(g.operands)
                 if op.needs_grad
             )
+            # (the inputs' gradients only when asked for: training never needs them)
+            param_grads = tuple(t for t in grads if not g.operands[t.position].inputs_only)
             plan.steps.append(
                 _Step(
                     group=g,
@@ -167,6 +170,7 @@ class Program:
                     args=tuple(r.array for r in readers),
                     mode=mode,
                     grads=grads,
+                    param_grads=param_grads,
                 )
             )
         self._plans[batch] = plan
@@ -311,7 +315,7 @@ class Program:
         G[self._layout.output_rows[output]] = 1.0 / batch if reduction == "mean" else 1.0
         with np.errstate(all="ignore"):
             for step in reversed(plan.steps):
-                self._backward_step(step, G, batch)
+                self._backward_step(step, G, batch, input_grads)
         # The eager engine adds each sample's contribution to a parameter's grad from the
         # last sample to the first (reverse topological order); sum in that order.
         # (Accumulating along the outer axis keeps numpy's inner loop vectorised.)
@@ -324,8 +328,11 @@ class Program:
         return outputs, grads
 
     @staticmethod
-    def _backward_step(step: _Step, G: np.ndarray, batch: int) -> None:
+    def _backward_step(step: _Step, G: np.ndarray, batch: int, input_grads: bool = True) -> None:
         g = step.group
+        targets = step.grads if input_grads else step.param_grads
+        if not targets:
+            return
         upstream = step.upstream
         if g.prim is None:
             locals_: Sequence[Any] = (1.0,)  # d(sum)/d(term) = 1
@@ -334,7 +341,7 @@ class Program:
                 locals_ = g.prim.deriv(*step.args, step.out)
             except (ArithmeticError, ValueError) as err:
                 raise type(err)(f"compiled backward through '{g.prim.name}': {err}") from err
-        for k, access, target, rows, order in step.grads:
+        for k, access, target, rows, order in targets:
             d = locals_[k]
             # chain rule: parent gradient += upstream gradient * local derivative
             if type(d) is float:
@@ -357,17 +364,27 @@ class Program:
                 else:
                     np.add.at(G, rows, flat)
 
-    def backward(self, X: Any, output: int = 0, reduction: str = "mean") -> float:
-        """Like ``loss.backward()`` for the reduced loss: add its gradient to each ``p.grad``.
-
-        Returns the reduced loss (mean or sum over the batch of output column ``output``).
-        """
+    def loss_and_grad(
+        self, X: Any, output: int = 0, reduction: str = "mean"
+    ) -> tuple[float, np.ndarray]:
+        """(the reduced loss, its gradient for every parameter): what ``backward`` adds to
+        ``p.grad``, as an array in the order of ``params``, with no ``p.grad`` touched."""
         outputs, grads = self.value_and_grad(X, output=output, reduction=reduction)
-        for p, g in zip(self.params, grads.tolist(), strict=True):
-            p.grad += g
         # sum(losses) * (1/n), left to right: the arithmetic of the eager mean
         column = outputs[:, output].tolist()
         total = column[0]
         for v in column[1:]:
             total += v
-        return total * (1.0 / len(column)) if reduction == "mean" and len(column) > 1 else total
+        if reduction == "mean" and len(column) > 1:
+            total *= 1.0 / len(column)
+        return total, grads
+
+    def backward(self, X: Any, output: int = 0, reduction: str = "mean") -> float:
+        """Like ``loss.backward()`` for the reduced loss: add its gradient to each ``p.grad``.
+
+        Returns the reduced loss (mean or sum over the batch of output column ``output``).
+        """
+        total, grads = self.loss_and_grad(X, output=output, reduction=reduction)
+        for p, g in zip(self.params, grads.tolist(), strict=True):
+            p.grad += g
+        return total

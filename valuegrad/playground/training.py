@@ -80,11 +80,15 @@ class GroupedOptimizer(Optimizer):
         super().__init__([p for g in groups for p in g.params], groups[0].lr)
         self.groups = groups
 
-    def step(self) -> None:
-        """Step every group."""
+    def step(self, grads: np.ndarray | None = None) -> np.ndarray:
+        """Step every group (``grads``: all gradients, in the order of ``params``)."""
+        start, values = 0, []
         for g in self.groups:
-            g.step()
+            n = len(g.params)
+            values.append(g.step(None if grads is None else grads[start : start + n]))
+            start += n
         self.steps += 1
+        return np.concatenate(values)
 
     def set_lr(self, lr: float) -> None:
         """Change the learning rate of every group."""
