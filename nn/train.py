@@ -51,12 +51,10 @@ updates were cut short is not recorded in the per-epoch lists).
 
 from __future__ import annotations
 
-import gc
 import math
 import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -64,6 +62,7 @@ import numpy as np
 
 from autograd import Value, compile
 from autograd.compile import DataDependentGraphError
+from autograd.graph import gc_paused
 from nn.evaluate import evaluate, labels, outputs
 from nn.losses import LossFn, resolve
 from nn.module import Module
@@ -151,7 +150,7 @@ def _eager_batch(model: Module, loss_fn: LossFn, Xb: np.ndarray, yb: np.ndarray)
     targets = yb.tolist()
     if not rows:
         raise ValueError("a batch needs at least one sample")
-    with _gc_paused():
+    with gc_paused():
         total = None
         for x, t in zip(rows, targets, strict=True):
             sample_loss = loss_fn(model(x), t)
@@ -161,23 +160,6 @@ def _eager_batch(model: Module, loss_fn: LossFn, Xb: np.ndarray, yb: np.ndarray)
         value = mean.data
         del total, mean, sample_loss  # free the graph now, while the collector sleeps
     return value
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a batch's graph is built and walked.
-
-    A graph is acyclic (nodes point only at their parents), so reference counting frees
-    it as soon as the batch returns; the collector would only re-scan tens of thousands
-    of live nodes over and over (about a quarter of the time of a 225-sample batch).
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 BatchFn = Callable[[Module, LossFn, np.ndarray, np.ndarray], float]

@@ -302,3 +302,31 @@ def test_label_assignment_is_validated(bad: object) -> None:
     assert v.label == "ok"
     with pytest.raises(TypeError, match="label must be a str"):
         Value(1.0, bad)  # type: ignore[arg-type]
+
+
+def test_gc_pauses_from_threads_never_leave_the_collector_off() -> None:
+    import gc
+
+    from autograd.graph import gc_paused
+
+    assert gc.isenabled()
+    inside = threading.Barrier(4)
+
+    def work() -> None:
+        with gc_paused():
+            inside.wait(5)  # all four threads inside at once
+            assert not gc.isenabled()
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with gc_paused():
+            pass
+        assert not gc.isenabled()  # it was off: it stays off
+    finally:
+        gc.enable()

@@ -50,6 +50,7 @@ import numpy as np
 
 from autograd.compile.program import Program
 from autograd.compile.record import DataDependentGraphError, record
+from autograd.graph import gc_paused
 from autograd.numerics import fold_sum
 from autograd.value import Value
 
@@ -80,5 +81,6 @@ def compile(
             f"got shape {np.shape(example_inputs)}"
         )
     params = list(params)
-    recording = record(fn, X, params, check)
-    return Program(recording.outputs, recording.inputs, params)
+    with gc_paused():  # recording and laying out a big graph: nothing cyclic to collect
+        recording = record(fn, X, params, check)
+        return Program(recording.outputs, recording.inputs, params)
