@@ -74,3 +74,17 @@ def offline_page(browser: Any) -> Iterator[OfflinePage]:
         yield tab
     finally:
         tab.close()
+
+
+# --------------------------------------------------------------------- PyTorch
+@pytest.fixture(scope="session")
+def torch() -> Any:
+    """The torch module, for the tests that compare with PyTorch (skipped, or failed
+    under CI, when it is not installed: ``sh bootstrap.sh dev`` installs it)."""
+    try:
+        import torch
+    except ImportError:
+        if ON_CI:
+            pytest.fail("torch is not installed, and CI is set: sh bootstrap.sh dev installs it")
+        pytest.skip("torch is not installed (sh bootstrap.sh dev installs it)")
+    return torch

@@ -8,7 +8,7 @@ installed. A numpy loss that returned 0 for ``squared_error``, or doubled ``mse`
 
 from __future__ import annotations
 
-import os
+from typing import Any
 
 import numpy as np
 import pytest
@@ -88,11 +88,7 @@ def test_evaluate_reports_the_loss_and_accuracy_of_an_independent_forward_pass()
     assert acc == np.mean(z.argmax(axis=1) == y)
 
 
-def test_numpy_losses_against_torch() -> None:
-    if os.environ.get("CI") is None:
-        torch = pytest.importorskip("torch")
-    else:
-        import torch
+def test_numpy_losses_against_torch(torch: Any) -> None:
     rng = np.random.default_rng(1)
     out, y = rng.normal(size=(7, 3)), rng.integers(0, 3, size=7)
     t_out = torch.tensor(out, dtype=torch.float64)

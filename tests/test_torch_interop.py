@@ -12,7 +12,6 @@ These tests need torch: they skip without it, except under CI (``CI`` set), wher
 
 from __future__ import annotations
 
-import os
 import pickle
 import subprocess
 import sys
@@ -28,17 +27,6 @@ from nn.activations import ACTIVATIONS
 
 ROOT = Path(__file__).resolve().parent.parent
 TOL = {"rtol": 1e-12, "atol": 1e-12}
-
-
-@pytest.fixture(scope="module")
-def torch() -> Any:
-    try:
-        import torch
-    except ImportError:
-        if os.environ.get("CI"):
-            pytest.fail("torch is not installed, and CI is set: sh bootstrap.sh dev installs it")
-        pytest.skip("torch is not installed (sh bootstrap.sh dev installs it)")
-    return torch
 
 
 def _random_net(activation: str, output_activation: str, seed: int) -> MLP:
