@@ -74,8 +74,10 @@ __all__ = [
     "ENGINES",
     "MODES",
     "OPTIMIZERS",
+    "CompiledLoss",
     "History",
     "TrainingDivergedError",
+    "compile_loss",
     "train",
 ]
 
@@ -173,12 +175,14 @@ def _target_columns(loss_name: str | None, y: np.ndarray, n_outputs: int | None)
     return y.reshape(len(y), -1).astype(np.float64)
 
 
-class _CompiledBatches:
-    """The batch function of the compiled engine: the per-sample loss graph, compiled once.
+class CompiledLoss:
+    """A model's per-sample loss, compiled once: the compiled engine's batch function.
 
-    Called like the eager batch function, it adds the batch's gradients to ``p.grad``;
-    ``loss_and_grad`` returns them as an array instead (in the order of ``params``),
-    which ``train`` hands straight to an optimizer over the same parameters.
+    Made by :func:`compile_loss`. Called like the eager batch function,
+    ``(model, loss_fn, X_batch, y_batch)``, it adds the batch's gradients to ``p.grad``
+    and returns the mean loss; ``loss_and_grad(X_batch, y_batch)`` returns the mean loss
+    and the gradients as one array instead (in the order of ``params``), which ``train``
+    hands straight to an optimizer over the same parameters.
     """
 
     def __init__(self, program: Any, loss_name: str | None, width: int) -> None:
@@ -198,9 +202,23 @@ class _CompiledBatches:
         return self.program.loss_and_grad(self._rows(Xb, yb))
 
 
+def compile_loss(
+    model: Module, X: np.ndarray, y: np.ndarray, loss: str | LossFn = "cross_entropy"
+) -> CompiledLoss:
+    """The per-sample ``loss`` of ``model`` compiled once, for batches of (X, y) rows.
+
+    Targets enter the recording as inputs (class labels as one-hot vectors), so one
+    recording serves every sample; ``X`` and ``y`` give the example rows it is recorded
+    on. A graph that depends on the data raises ``DataDependentGraphError``.
+    """
+    loss_name, loss_fn = resolve(loss)
+    X, y = np.asarray(X, dtype=np.float64), np.asarray(y)
+    return _compile_batches(model, loss_fn, loss_name, X, y)
+
+
 def _compile_batches(
     model: Module, loss_fn: LossFn, loss_name: str | None, X: np.ndarray, y: np.ndarray
-) -> _CompiledBatches:
+) -> CompiledLoss:
     """A batch function that replays the per-sample loss graph compiled once (see above)."""
     n_inputs = X.shape[1]
     n_outputs = (getattr(model, "sizes", None) or [None])[-1]
@@ -212,7 +230,7 @@ def _compile_batches(
         return loss_fn(model(list(columns[:n_inputs])), target)
 
     program = compile(sample_loss, np.hstack([X, targets]), model.parameters())
-    return _CompiledBatches(program, loss_name, targets.shape[1])
+    return CompiledLoss(program, loss_name, targets.shape[1])
 
 
 def _engine(
@@ -391,7 +409,7 @@ def _update(
     a library optimizer as one array; otherwise they go through ``p.grad``.
     """
     direct = (
-        isinstance(batch_fn, _CompiledBatches)
+        isinstance(batch_fn, CompiledLoss)
         and type(opt).step is Optimizer.step  # SGD, Adam: not a step of the user's own
         and batch_fn.params == opt.params
     )

@@ -6,9 +6,9 @@ evaluation, in the same order, so an epoch here gives the numbers ``nn.train`` g
 (``tests/test_playground_training.py`` checks it to the bit). It is built only on the
 public APIs of ``autograd`` and ``nn``:
 
-* the per-sample loss ``cross_entropy(net(x), onehot)`` is recorded once by
-  ``autograd.compile`` (the class label enters as a one-hot target vector, so one
-  recording serves every sample) and replayed over each batch;
+* the per-sample loss ``cross_entropy(net(x), onehot)`` is compiled once, as ``nn.train``
+  compiles it (``nn.train.compile_loss``: the class label enters as a one-hot target,
+  so one recording serves every sample) and replayed over each batch;
 * ``nn.optim.SGD`` (plain or with momentum) or ``nn.optim.Adam`` updates the weights,
   with the L2 penalty as ``weight_decay`` on the weights only (biases are not
   regularised, as in the TensorFlow Playground): two optimizers, one per group;
@@ -29,11 +29,10 @@ from typing import Any
 
 import numpy as np
 
-from autograd import Value, compile
 from nn import MLP, evaluate
 from nn.data import DATASETS, train_test_split
-from nn.losses import cross_entropy
 from nn.optim import SGD, Adam, Optimizer
+from nn.train import compile_loss
 from valuegrad.playground.validation import MOMENTUM, Settings
 
 __all__ = ["GRID", "NEURON_GRID", "DivergedError", "GroupedOptimizer", "Trainer", "make_data"]
@@ -138,8 +137,11 @@ class Trainer:
         self.model = MLP(2, settings.sizes, settings.activation, seed=settings.seed)
         self.optimizer = make_optimizer(self.model, settings)
         self.rng = np.random.default_rng(settings.seed)
-        self._program = self._compile()
-        self._inputs = self._rows(self.X_train, self.y_train)
+        # the per-sample loss, compiled once; its gradients come as one array, in the
+        # order of the model's parameters, which the optimizer's groups reorder
+        self._loss = compile_loss(self.model, self.X_train, self.y_train, "cross_entropy")
+        where = {p: k for k, p in enumerate(self._loss.params)}
+        self._order = np.array([where[p] for p in self.optimizer.params], dtype=np.intp)
         self.epoch = 0
         self.steps = 0
         self.error: str | None = None
@@ -152,19 +154,6 @@ class Trainer:
         self._measure()  # epoch 0: the untrained network
 
     # ------------------------------------------------------------------ training
-    def _compile(self) -> Any:
-        model = self.model
-
-        def sample_loss(x0: Value, x1: Value, t0: Value, t1: Value) -> Value:
-            # cross-entropy against a one-hot target: the label is an input, not a branch
-            return cross_entropy(model([x0, x1]), [t0, t1])
-
-        return compile(sample_loss, self._rows(self.X_train, self.y_train), model.parameters())
-
-    @staticmethod
-    def _rows(X: np.ndarray, y: np.ndarray) -> np.ndarray:
-        return np.hstack([X, np.eye(2)[y]])  # x, y, then the one-hot label
-
     def run_epoch(self) -> None:
         """One epoch: full batch, or shuffled mini-batches, as ``nn.train``; then measure."""
         s = self.settings
@@ -177,17 +166,17 @@ class Trainer:
         opt = self.optimizer
         total = 0.0
         for idx in batches:
-            opt.zero_grad()
             try:
-                value = self._program.backward(self._inputs[idx])
+                with np.errstate(over="ignore", invalid="ignore"):  # checked just below
+                    value, grads = self._loss.loss_and_grad(self.X_train[idx], self.y_train[idx])
             except (ArithmeticError, ValueError) as err:
                 raise self._diverged(str(err)) from None
             if not math.isfinite(value):
                 raise self._diverged(f"the loss is {value!r}")
-            opt.step()
+            with np.errstate(over="ignore", invalid="ignore"):
+                values = opt.step(grads[self._order])
             self.steps += 1
-            # the sum of +inf and -inf is nan: one check catches any non-finite weight
-            if not math.isfinite(sum(p.data for p in opt.params)):
+            if not np.isfinite(values).all():
                 raise self._diverged("a weight overflowed in the update")
             total += value * len(idx)
         self.epoch += 1
@@ -224,7 +213,6 @@ class Trainer:
         pts = np.array(new, dtype=np.float64).reshape(-1, 3)
         self.X_train = np.vstack([self.X_train, pts[:, :2]])
         self.y_train = np.concatenate([self.y_train, pts[:, 2].astype(np.int64)])
-        self._inputs = self._rows(self.X_train, self.y_train)
 
     # ------------------------------------------------------------------ reading
     def history(self, start: int = 0) -> dict[str, list[float | None]]:
