@@ -520,14 +520,15 @@ def _constant(x: Any) -> Value | None:
     return v
 
 
-def _binary(prim: ops.Primitive, a: Value, b: Any) -> Value:
+def _binary(prim: ops.Primitive, a: Value, b: Any, data: float | None = None) -> Value:
     if type(b) is not Value:
         b = _constant(b)
         if b is None:
             return NotImplemented
-    data = prim.forward(a.data, b.data)
-    if data - data != 0.0:  # inf - inf and nan - nan are nan: the result overflowed
-        raise OverflowError(f"{a.data!r} {prim.name} {b.data!r} overflows a float")
+    if data is None:
+        data = prim.forward(a.data, b.data)
+        if data - data != 0.0:  # inf - inf and nan - nan are nan: the result overflowed
+            raise OverflowError(f"{a.data!r} {prim.name} {b.data!r} overflows a float")
     v = _new(Value)
     v.data = data
     v.grad = 0.0
@@ -557,10 +558,11 @@ def _rbinary(prim: ops.Primitive, b: Value, a: Any) -> Value:
     return _binary(prim, const, b)
 
 
-def _unary(prim: ops.Primitive, a: Value) -> Value:
-    data = prim.forward(a.data)
-    if data - data != 0.0:
-        raise OverflowError(f"{prim.name}({a.data!r}) overflows a float")
+def _unary(prim: ops.Primitive, a: Value, data: float | None = None) -> Value:
+    # (The built-in unary kernels return a finite float or raise; ``_apply`` checks the
+    # result of a user's forward before it gets here.)
+    if data is None:
+        data = prim.forward(a.data)
     v = _new(Value)
     v.data = data
     v.grad = 0.0
@@ -599,9 +601,24 @@ def _apply(prim: ops.Primitive, args: tuple) -> Value:
                 )
             x = c
         values.append(x)
+    try:
+        data = prim.forward(*(v.data for v in values))
+    except (ArithmeticError, ValueError):
+        raise
+    except Exception as err:  # a user's forward failing in its own way: say which
+        raise type(err)(f"primitive {prim.name!r}: forward failed: {err}") from err
+    shown = ", ".join(repr(v.data) for v in values)
+    if isinstance(data, bool) or not isinstance(data, numbers.Real):
+        raise TypeError(
+            f"primitive {prim.name!r}: forward({shown}) must return a number, "
+            f"got {type(data).__name__}: {_short(data)}"
+        )
+    data = float(data)
+    if data - data != 0.0:  # inf or nan
+        raise OverflowError(f"{prim.name}({shown}) = {data!r} is not a finite number")
     if prim.arity == 1:
-        return _unary(prim, values[0])
-    return _binary(prim, values[0], values[1])
+        return _unary(prim, values[0], data)
+    return _binary(prim, values[0], values[1], data)
 
 
 ops._bind_apply(_apply)
