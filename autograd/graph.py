@@ -57,7 +57,11 @@ def toposort(root: Value) -> list[Value]:
 def _rethrow(err: Exception, node: Value, who: str = "backward") -> Exception:
     """The same kind of error, saying which node's local derivative failed."""
     inputs = ", ".join(repr(p.data) for p in node.parents)
-    return type(err)(f"{who} through '{node._prim.name}' at input(s) ({inputs}): {err}")
+    message = f"{who} through '{node._prim.name}' at input(s) ({inputs}): {err}"
+    try:
+        return type(err)(message)
+    except Exception:  # an exception class that wants other arguments
+        return RuntimeError(message)
 
 
 def backward(root: Value) -> None:
@@ -92,9 +96,12 @@ def backward(root: Value) -> None:
                 da, db = prim.deriv(a.data, b.data, node.data)
                 a.grad += g * da
                 b.grad += g * db
-    except (ArithmeticError, ValueError) as err:
+    except Exception as err:  # a rule failed (a user's rule may raise anything): roll back
         _restore(order, saved)
         raise _rethrow(err, node) from err
+    except BaseException:  # Ctrl-C in the middle: no gradient is left half-computed
+        _restore(order, saved)
+        raise
     for node in order:
         g = node.grad
         if g - g != 0.0:  # inf - inf and nan - nan are nan
@@ -174,8 +181,8 @@ class Walk:
                     if b is None
                     else prim.deriv(a.data, b.data, node.data)
                 )
-            except (ArithmeticError, ValueError) as err:
-                if g != 0.0:
+            except Exception as err:  # a user's rule may raise anything
+                if g != 0.0 or not isinstance(err, (ArithmeticError, ValueError)):
                     raise _rethrow(err, node, self.name) from err
                 local = (None, None)  # undefined here, but nothing flows through it
             for k, parent in enumerate((a,) if b is None else (a, b)):
@@ -203,7 +210,7 @@ class Walk:
                     # The rule sees Values, so the partials it returns are graph nodes
                     # (or exact constants such as 1.0 for +), differentiable again.
                     local = prim.deriv(*parents, node)
-                except (ArithmeticError, ValueError) as err:
+                except Exception as err:  # a user's rule may raise anything
                     raise _rethrow(err, node, self.name) from err
                 for k, parent in enumerate(parents):
                     d = local[k]

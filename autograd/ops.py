@@ -235,7 +235,7 @@ def _fit_deriv(
     try:
         out = forward(*point)
         result = deriv(*point, out)
-    except (ArithmeticError, ValueError, TypeError):
+    except Exception:  # a user's function may fail in any way at this point
         return deriv  # cannot probe here: the engine's own checks will speak up
     if isinstance(result, tuple) and len(result) == arity:
         return deriv

@@ -157,3 +157,21 @@ def test_a_bare_local_derivative_is_accepted_for_one_input() -> None:
     x = Value(2.0)
     cube(x).backward()
     assert x.grad == 12.0
+
+
+def test_a_rule_that_fails_in_its_own_way_is_named_and_rolls_back() -> None:
+    broken = primitive("test_broken_rule", lambda x: 2 * x, lambda x, out: ({}["k"],))
+    x = Value(1.0)
+    x.grad = 5.0
+    y = broken(x) * 3.0
+    with pytest.raises(KeyError, match="backward through 'test_broken_rule'"):
+        y.backward()
+    assert x.grad == 5.0  # as it was
+    with pytest.raises(KeyError, match="grad through 'test_broken_rule'"):
+        grad(y, [x])
+    failing = primitive("test_broken_forward", lambda x: {}["k"], lambda x, out: (1.0,))
+    with pytest.raises(KeyError, match="'test_broken_forward': forward failed"):
+        failing(Value(1.0))
+    text = primitive("test_text_forward", lambda x: "two", lambda x, out: (1.0,), arity=1)
+    with pytest.raises(TypeError, match=r"forward\(1\.0\) must return a number, got str"):
+        text(Value(1.0))
