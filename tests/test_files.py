@@ -65,6 +65,15 @@ def write_with_save_svg(path: Path) -> bytes:
     return render_svg(DOT_SOURCE).encode()
 
 
+def write_with_explorer(path: Path) -> bytes:
+    from autograd import Value
+    from viz import explore
+
+    page = explore(Value(2.0, "x") * 3.0)
+    page.save(path)
+    return page.html.encode()
+
+
 WRITERS = {
     "nn.files.write_text": write_with_files,
     "valuegrad.options.write_text": write_with_options,
@@ -74,6 +83,7 @@ WRITERS = {
 ALL_WRITERS = [
     *(pytest.param(w, id=name) for name, w in WRITERS.items()),
     pytest.param(write_with_save_svg, id="viz.save_svg", marks=pytest.mark.dot),
+    pytest.param(write_with_explorer, id="viz.explore().save", marks=pytest.mark.dot),
 ]
 
 

@@ -33,7 +33,6 @@ import html
 import json
 import os
 import re
-import tempfile
 from collections.abc import Iterable
 from dataclasses import replace
 from functools import lru_cache
@@ -139,8 +138,11 @@ class Explorer:
         )
 
     def save(self, path: str | os.PathLike) -> Path:
-        """Write :attr:`html` to ``path`` atomically (never half a file); returns the path."""
-        return _write_text(Path(path), self.html)
+        """Write :attr:`html` to ``path`` as every file is written (``nn.files``: a regular
+        file replaced atomically, a device or FIFO written directly); returns the path."""
+        from nn.files import write_text  # nn, the lowest layer that writes files
+
+        return write_text(path, self.html)
 
     def _repr_html_(self) -> str:
         """The page in an ``<iframe srcdoc=...>``, for Jupyter.
@@ -164,7 +166,7 @@ class Explorer:
 
 
 # ---------------------------------------------------------------- page assets
-@lru_cache(maxsize=1)
+@lru_cache(maxsize=2)  # the script and the style
 def _static(name: str) -> str:
     text = (_STATIC / name).read_text(encoding="utf-8")
     if "</script" in text.lower() or "</style" in text.lower():
@@ -246,23 +248,6 @@ def _script_json(payload: dict[str, Any]) -> str:
 
 def _finite(x: float) -> bool:
     return x == x and x not in (float("inf"), float("-inf"))
-
-
-def _write_text(path: Path, text: str) -> Path:
-    """Write ``text`` to ``path`` atomically (a temporary file beside it, then a rename)."""
-    parent = path.parent
-    if not parent.is_dir():
-        raise FileNotFoundError(f"cannot write {path}: the directory {parent} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600 files; a page is meant to be shared
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
 
 
 # ------------------------------------------------------------------- the SVG
