@@ -200,31 +200,41 @@ class Walk:
         grads.clear()
         with enable_grad():
             grads[self.root] = Value(1.0)
-            for node in reversed(self.order):
-                prim = node._prim
-                g = grads.get(node)
-                if prim is None or g is None:  # g None: only constant-0 partials reach it
-                    continue
-                parents = node.parents
-                try:
-                    # The rule sees Values, so the partials it returns are graph nodes
-                    # (or exact constants such as 1.0 for +), differentiable again.
-                    local = prim.deriv(*parents, node)
-                except Exception as err:  # a user's rule may raise anything
-                    raise _rethrow(err, node, self.name) from err
-                for k, parent in enumerate(parents):
-                    d = local[k]
-                    if type(d) is float:  # a constant partial: keep the new graph small
-                        if d == 0.0:
-                            yield Step(node, parent, k, g, d, 0.0)
-                            continue
-                        contribution = g if d == 1.0 else g * d
-                    else:
-                        contribution = g * d
-                    old = grads.get(parent)
-                    grads[parent] = contribution if old is None else old + contribution
-                    yield Step(node, parent, k, g, d, contribution)
+        for node in reversed(self.order):
+            prim = node._prim
+            g = grads.get(node)
+            if prim is None or g is None:  # g None: only constant-0 partials reach it
+                continue
+            # Each node's steps are computed with recording on, and handed out after: the
+            # mode is never held across a ``yield`` (a walk left half-iterated leaks nothing).
+            with enable_grad():
+                steps = self._node_steps(node, g)
+            yield from steps
         _check_finite(grads, self.name)
+
+    def _node_steps(self, node: Value, g: Any) -> list[Step]:
+        grads = self.grads
+        parents = node.parents
+        try:
+            # The rule sees Values, so the partials it returns are graph nodes (or exact
+            # constants such as 1.0 for +), differentiable again.
+            local = node._prim.deriv(*parents, node)
+        except Exception as err:  # a user's rule may raise anything
+            raise _rethrow(err, node, self.name) from err
+        steps = []
+        for k, parent in enumerate(parents):
+            d = local[k]
+            if type(d) is float:  # a constant partial: keep the new graph small
+                if d == 0.0:
+                    steps.append(Step(node, parent, k, g, d, 0.0))
+                    continue
+                contribution = g if d == 1.0 else g * d
+            else:
+                contribution = g * d
+            old = grads.get(parent)
+            grads[parent] = contribution if old is None else old + contribution
+            steps.append(Step(node, parent, k, g, d, contribution))
+        return steps
 
 
 def _check_finite(grads: dict[Value, Any], who: str) -> None:

@@ -330,3 +330,18 @@ def test_gc_pauses_from_threads_never_leave_the_collector_off() -> None:
         assert not gc.isenabled()  # it was off: it stays off
     finally:
         gc.enable()
+
+
+def test_a_walk_left_half_iterated_leaks_no_mode() -> None:
+    from autograd import Walk
+
+    x = Value(0.5)
+    f = (x * x).tanh() * x
+    with no_grad():
+        steps = iter(Walk(f, create_graph=True))
+        next(steps)  # start walking, then stop
+        y = x * 2.0
+        assert y.parents == () and not is_grad_enabled()  # still inside no_grad here
+    del steps
+    assert is_grad_enabled()
+    assert (x * 3.0).parents != ()
