@@ -20,6 +20,7 @@ import contextvars
 import math
 import numbers
 import threading
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -464,8 +465,11 @@ class Value:
         order = toposort(self)
         below = set(order)
         pending.append(below)
-        # The marker is pickled after the nodes below: it ends their shallow mode.
-        prelude = [*order[:-1], _PickleDone(below)]
+        # The marker is pickled after the nodes below: it ends their shallow mode. Should
+        # the pickling fail before it gets there, the prelude is dropped with the failed
+        # attempt, and its finaliser ends the shallow mode instead.
+        prelude = _Prelude([*order[:-1], _PickleDone(below)])
+        weakref.finalize(prelude, _forget, pending, below)
         return (_empty_value, (), (prelude, *state))
 
     def __setstate__(self, state: tuple) -> None:
@@ -475,6 +479,20 @@ class Value:
 
 
 _pickling = threading.local()  # per thread: the node sets being pickled shallowly
+
+
+class _Prelude(list):
+    """The nodes below a pickled node, pickled before it (a list that can be watched)."""
+
+    __slots__ = ("__weakref__",)
+
+
+def _forget(pending: list, nodes: set) -> None:
+    """Drop ``nodes`` from the shallow-pickling sets, if a failed pickling left them."""
+    for k, entry in enumerate(pending):
+        if entry is nodes:
+            del pending[k]
+            return
 
 
 class _PickleDone:

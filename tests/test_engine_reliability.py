@@ -345,3 +345,13 @@ def test_a_walk_left_half_iterated_leaks_no_mode() -> None:
     del steps
     assert is_grad_enabled()
     assert (x * 3.0).parents != ()
+
+
+def test_a_failed_pickling_leaves_no_state_behind() -> None:
+    x, y = _chain(20_000)
+    with scope(lambda: None):  # a tag pickle cannot save: the pickling fails half-way
+        z = y * 2.0
+    with pytest.raises((pickle.PicklingError, AttributeError, TypeError)):
+        pickle.dumps(z)
+    clone = pickle.loads(pickle.dumps(y))  # the same graph again, deep: still works
+    assert _shape(clone) == _shape(y)
