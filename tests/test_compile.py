@@ -209,3 +209,29 @@ def test_bad_arguments() -> None:
 def test_repr_counts_nodes_and_groups() -> None:
     prog = compile(lambda a, b: (a * b + a).tanh(), [[1.0, 2.0]])
     assert repr(prog) == "Program(inputs=2, outputs=1, params=0, nodes=5, groups=3, depth=3)"
+
+
+def test_a_rule_undefined_where_no_gradient_flows_is_not_asked_as_in_eager() -> None:
+    # d sqrt(u)/du is infinite at u = 0, but its upstream gradient is 0 (times 0 below),
+    # so backward never asks for it; the compiled engine must not either
+    w = Value(2.0, "w")
+
+    def f(a: Value) -> Value:
+        return (w * a).sqrt() * 0.0 + w * a
+
+    prog = compile(f, [[0.0], [1.0], [4.0]], [w])
+    rows = [[0.0], [1.0], [4.0]]
+    _, grads = prog.value_and_grad(rows, reduction="sum")
+    w.grad = 0.0
+    for (a0,) in rows:
+        f(Value(a0)).backward()
+    assert grads[0] == w.grad == 5.0  # d/dw (w a) summed: 0 + 1 + 4
+
+    def g(a: Value) -> Value:  # the same, but the infinite partial is needed
+        return (w * a).sqrt() + w * a
+
+    prog2 = compile(g, [[0.0], [1.0], [4.0]], [w])
+    with pytest.raises(ZeroDivisionError, match=r"'sqrt', batch row 0.*infinite"):
+        prog2.value_and_grad(rows, reduction="sum")
+    with pytest.raises(ZeroDivisionError, match="infinite"):
+        g(Value(0.0)).backward()

@@ -32,6 +32,27 @@ def _sum_terms(terms: np.ndarray, out: np.ndarray) -> np.ndarray:
     return out
 
 
+def _locals_where_needed(step: _Step) -> tuple[np.ndarray, ...]:
+    """The rule's partials element by element where the upstream gradient is not 0 (0
+    elsewhere, where nothing flows), as ``backward`` evaluates them; a clear error, naming
+    the batch row, where a needed one does not exist."""
+    prim = step.group.prim
+    shape = step.out.shape
+    args = [np.broadcast_to(a, shape) for a in step.args]
+    upstream = np.broadcast_to(step.upstream, shape)
+    partials = [np.zeros(shape) for _ in range(prim.arity)]
+    for idx in map(tuple, np.argwhere(upstream != 0.0)):
+        try:
+            local = prim.deriv(*(float(a[idx]) for a in args), float(step.out[idx]))
+        except (ArithmeticError, ValueError) as err:
+            raise type(err)(
+                f"compiled backward through '{prim.name}', batch row {idx[-1]}: {err}"
+            ) from err
+        for k in range(prim.arity):
+            partials[k][idx] = float(local[k])
+    return tuple(partials)
+
+
 class StepMode(enum.Enum):
     """How a step computes its group's values."""
 
@@ -339,8 +360,10 @@ class Program:
         else:
             try:
                 locals_ = g.prim.deriv(*step.args, step.out)
-            except (ArithmeticError, ValueError) as err:
-                raise type(err)(f"compiled backward through '{g.prim.name}': {err}") from err
+            except (ArithmeticError, ValueError):
+                # Somewhere the rule is undefined; the eager engine asks it only where a
+                # gradient flows (upstream != 0), so do that, element by element.
+                locals_ = _locals_where_needed(step)
         for k, access, target, rows, order in targets:
             d = locals_[k]
             # chain rule: parent gradient += upstream gradient * local derivative
