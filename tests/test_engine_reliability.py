@@ -348,7 +348,7 @@ def test_a_walk_left_half_iterated_leaks_no_mode() -> None:
 
 
 def test_a_failed_pickling_leaves_no_state_behind() -> None:
-    x, y = _chain(20_000)
+    _, y = _chain(20_000)
     with scope(lambda: None):  # a tag pickle cannot save: the pickling fails half-way
         z = y * 2.0
     with pytest.raises((pickle.PicklingError, AttributeError, TypeError)):

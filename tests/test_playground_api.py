@@ -357,3 +357,74 @@ def test_the_host_header_must_name_this_machine() -> None:
         assert client.get("/healthz").status_code == 400
     with TestClient(app, base_url="http://127.0.0.1:8000") as client:
         assert client.get("/healthz").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("raw", "status", "words"),
+    [
+        (b'{"layers": [NaN]}', 400, "not usable JSON"),  # NaN is not JSON
+        (b'{"lr": ' + b"9" * 5000 + b"}", 400, "not usable JSON"),  # past int's digit limit
+        (b"[" * 100_000 + b"]" * 100_000, 400, "not usable JSON"),  # nested too deeply
+    ],
+)
+def test_bodies_json_cannot_carry_are_400_never_500(
+    client: TestClient, raw: bytes, status: int, words: str
+) -> None:
+    sid = new_session(client)
+    r = client.post(
+        f"/api/sessions/{sid}/settings", content=raw, headers={"content-type": "application/json"}
+    )
+    assert r.status_code == status, r.text
+    assert words in r.json()["error"]
+    assert client.get(f"/api/sessions/{sid}").status_code == 200  # the session is unharmed
+
+
+def test_an_error_about_a_non_finite_value_is_valid_json(client: TestClient) -> None:
+    sid = new_session(client)
+    r = client.get(f"/api/sessions/{sid}/explain", params={"x": 0, "y": 0, "label": "nan"})
+    assert r.status_code == 422
+    doc = json.loads(r.text)  # strict JSON: no NaN literal in it
+    assert doc["field"] in ("label", "point") and "nan" in json.dumps(doc)
+
+
+def test_a_deeply_nested_message_on_the_socket_is_an_error_frame(client: TestClient) -> None:
+    sid = new_session(client, layers=[2])
+    with client.websocket_connect(f"/api/sessions/{sid}/ws") as ws:
+        ws.receive_json()  # data
+        ws.receive_json()  # frame
+        ws.send_text("[" * 50_000 + "]" * 50_000)
+        err = ws.receive_json()
+        assert err["type"] == "error" and "not usable JSON" in err["error"]
+        ws.send_text(json.dumps({"type": "step"}))
+        assert ws.receive_json()["epoch"] == 1  # the session is still there
+        assert client.get(f"/api/sessions/{sid}").status_code == 200
+
+
+def test_a_point_of_a_diverged_run_is_a_422_with_a_message(client: TestClient) -> None:
+    sid = new_session(client, activation="relu", layers=[4, 4])
+    trainer = client.app.state.manager.get(sid).trainer
+    for p in trainer.model.parameters():  # weights a diverged run can leave behind
+        p.data = 1e200
+    r = client.get(f"/api/sessions/{sid}/explain", params={"x": 0.5, "y": 0.5, "label": 0})
+    assert r.status_code == 422, r.text
+    assert "cannot be computed at the current weights" in r.json()["error"]
+
+
+def test_a_session_whose_training_fails_stops_alone(client: TestClient, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    manager = client.app.state.manager
+    bad, good = new_session(client, layers=[2]), new_session(client, layers=[2])
+    broken = manager.get(bad).trainer
+
+    def explode() -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(broken, "run_epoch", explode)
+    for sid in (bad, good):
+        assert client.post(f"/api/sessions/{sid}/play").status_code == 200
+    wait_for(lambda: client.get(f"/api/sessions/{good}").json()["epoch"] >= 5)
+    state = client.get(f"/api/sessions/{bad}").json()
+    assert not state["running"] and "boom" in state["error"]
+    # both trainer threads are still alive: a new session trains too
+    third = new_session(client, layers=[2])
+    client.post(f"/api/sessions/{third}/play")
+    wait_for(lambda: client.get(f"/api/sessions/{third}").json()["epoch"] >= 3)

@@ -85,3 +85,22 @@ def test_serves_prints_its_url_then_stops_on_ctrl_c() -> None:
             proc.kill()
     assert proc.returncode == 130, err  # stopped by Ctrl-C, as every command
     assert out == "" and "Traceback" not in err
+
+
+def test_a_loopback_server_answers_only_this_machines_names_ipv6_included() -> None:
+    from starlette.testclient import TestClient
+
+    from valuegrad.commands.playground import allowed_hosts
+    from valuegrad.playground.app import create_app
+    from valuegrad.playground.validation import LIMITS
+
+    assert allowed_hosts("0.0.0.0", loopback=False) is None
+    for host, ok, bad in [
+        ("::1", "http://[::1]:8000", "http://evil.example:8000"),
+        ("127.0.0.1", "http://127.0.0.1:8000", "http://[::2]:8000"),
+    ]:
+        app = create_app(LIMITS, threads=1, allowed_hosts=allowed_hosts(host, loopback=True))
+        with TestClient(app, base_url=ok) as c:
+            assert c.get("/healthz").status_code == 200
+        with TestClient(app, base_url=bad) as c:
+            assert c.get("/healthz").status_code == 400  # a rebound name is refused

@@ -100,6 +100,15 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+def allowed_hosts(host: str, loopback: bool) -> list[str] | None:
+    """The Host headers a server on ``host`` answers (DNS rebinding): on a loopback
+    address only names of this machine (IPv6 ones in brackets, as a Host header writes
+    them); None (any) when it listens beyond this machine on purpose."""
+    if not loopback:
+        return None
+    return ["127.0.0.1", "localhost", "[::1]", f"[{host}]" if ":" in host else host]
+
+
 MAX_SESSIONS_CEILING = 1000
 """The most sessions ``--max-sessions`` may allow (each holds a network and its data)."""
 
@@ -138,8 +147,7 @@ def run(args: argparse.Namespace) -> int:
     bound = sock.getsockname()[1]
     shown = f"[{host}]" if ":" in host else host
     url = f"http://{shown}:{bound}/"
-    allowed = ["127.0.0.1", "localhost", host] if loopback and ":" not in host else None
-    app = create_app(limits, threads=threads, allowed_hosts=allowed)
+    app = create_app(limits, threads=threads, allowed_hosts=allowed_hosts(host, loopback))
     config = uvicorn.Config(
         app,
         log_level="warning",

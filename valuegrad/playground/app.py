@@ -219,7 +219,16 @@ def create_app(
                 "two graphs are being drawn already; try again in a moment", "explain", None, 503
             )
         async with graphs:
-            html = await run_in_threadpool(explain, model, x, y, label, epoch=epoch)
+            try:
+                html = await run_in_threadpool(explain, model, x, y, label, epoch=epoch)
+            except (ArithmeticError, ValueError) as err:  # weights a diverged run left
+                raise InputError(
+                    f"this point's graph cannot be computed at the current weights: {err}; "
+                    "reset the run",
+                    "explain",
+                    None,
+                    422,
+                ) from None
         return HTMLResponse(html, headers={"Content-Security-Policy": _EXPLAIN_CSP})
 
     async def model(request: Request) -> Response:
@@ -393,7 +402,7 @@ async def _stream(ws: WebSocket, manager: SessionManager, limits: Limits) -> Non
                 doc = parse_json_object(body, limits)
                 await run_in_threadpool(_message, session, manager, doc, limits)
             except InputError as err:
-                await ws.send_text(json.dumps({"type": "error", **err.to_dict()}))
+                await ws.send_text(json.dumps({"type": "error", **err.to_dict()}, allow_nan=False))
 
     tasks = [asyncio.create_task(sender()), asyncio.create_task(receiver())]
     try:

@@ -114,6 +114,12 @@ class Session:
             self.running = False
             self.train_epochs(1, deadline=None)
 
+    def fail(self, message: str) -> None:
+        """Stop this session's training with ``message`` for the page (the others go on)."""
+        with self.lock:
+            self.running = False
+            self.trainer.error = message
+
     def train_epochs(self, at_most: int | None, deadline: float | None) -> None:
         """Train until ``at_most`` epochs or the deadline; stop on divergence or at the cap."""
         with self.lock:
@@ -223,7 +229,10 @@ class TrainerPool:
                     return
                 session = self._queue.popleft()
             if session.running and not session.closed:
-                session.train_epochs(None, time.monotonic() + self.slice_seconds)
+                try:
+                    session.train_epochs(None, time.monotonic() + self.slice_seconds)
+                except Exception as err:  # one session's failure stops it, not the thread
+                    session.fail(f"training stopped: {type(err).__name__}: {err}")
                 session.notify()
             with self._cv:
                 if session.running and not session.closed and not self._stopping:

@@ -99,17 +99,24 @@ class InputError(ValueError):
         self.status = status
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON body of the error response: ``{"error", "field", "value"}``."""
-        value = self.value
-        if not isinstance(value, (str, int, float, bool, type(None), list)):
-            value = repr(value)
-        if isinstance(value, float) and not math.isfinite(value):
-            value = repr(value)  # JSON has no nan or inf
-        if isinstance(value, str) and len(value) > 200:
-            value = value[:200] + "..."
-        if isinstance(value, list) and len(json.dumps(value, default=repr)) > 200:
-            value = repr(value)[:200] + "..."
+        """The JSON body of the error response: ``{"error", "field", "value"}``, always
+        valid JSON (a non-finite number is shown as its text, a long value is clipped)."""
+        value = _jsonable(self.value)
+        text = json.dumps(value, allow_nan=False)
+        if len(text) > 200:
+            value = text[:200] + "..."
         return {"error": str(self), "field": self.field, "value": value}
+
+
+def _jsonable(value: Any, depth: int = 0) -> Any:
+    """``value`` with what JSON cannot hold (nan, inf, other objects) turned into text."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return repr(value)  # JSON has no nan or inf
+    if isinstance(value, (str, int, float, bool, type(None))):
+        return value
+    if isinstance(value, (list, tuple)) and depth < 4:
+        return [_jsonable(v, depth + 1) for v in value[:50]]
+    return repr(value)[:200]
 
 
 Point = tuple[float, float, int]
@@ -314,6 +321,10 @@ def check_data(settings: Settings, limits: Limits = LIMITS) -> None:
         )
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
 def parse_json_object(body: bytes, limits: Limits = LIMITS) -> dict[str, Any]:
     """A request body or message as a JSON object; InputError (status 400) otherwise."""
     if len(body) > limits.max_message_bytes:
@@ -326,9 +337,12 @@ def parse_json_object(body: bytes, limits: Limits = LIMITS) -> dict[str, Any]:
     if not body.strip():
         return {}
     try:
-        doc = json.loads(body)
+        doc = json.loads(body, parse_constant=_no_constant)
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
         raise InputError(f"the body is not valid JSON: {err}", "body", None, 400) from None
+    except (ValueError, RecursionError) as err:  # a huge integer, a deep nesting, NaN
+        reason = "it is nested too deeply" if isinstance(err, RecursionError) else str(err)
+        raise InputError(f"the body is not usable JSON: {reason}", "body", None, 400) from None
     if not isinstance(doc, dict):
         raise InputError(
             f"the body must be a JSON object, got {type(doc).__name__}", "body", None, 400
