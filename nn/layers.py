@@ -527,7 +527,13 @@ def _torch_activation(torch: Any, name: str) -> Any:
         return _binary_step_class()()
     if name == "softplus":
         return torch.nn.Softplus(beta=1.0, threshold=_SOFTPLUS_THRESHOLD)
-    return {"sigmoid": torch.nn.Sigmoid, "tanh": torch.nn.Tanh, "relu": torch.nn.ReLU}[name]()
+    known = {"sigmoid": torch.nn.Sigmoid, "tanh": torch.nn.Tanh, "relu": torch.nn.ReLU}
+    if name not in known:
+        raise ValueError(
+            f"to_torch: the activation {name!r} has no PyTorch module here (it converts "
+            "linear, step, sigmoid, tanh, relu and softplus)"
+        )
+    return known[name]()
 
 
 def _torch_activation_name(torch: Any, module: Any) -> str | None:

@@ -194,6 +194,10 @@ def test_classify_digits_text_and_files(tmp_path: Path, capsys: pytest.CaptureFi
             "--epochs must be an integer from 1 to 1,000,000",
         ),
         (["--dataset", "digits", "--engine", "gpu"], "--engine must be one of"),
+        (
+            ["--dataset", "digits", "--hidden", "4096,4096"],
+            "--hidden 4096,4096 makes a network of 17,080,320 weights, more than the 600,000",
+        ),
         (["--hidden", "32"], "--hidden applies to --dataset digits only"),
         (["--dataset", "digitz"], "--dataset must be one of"),
     ],

@@ -258,3 +258,14 @@ def test_importing_the_library_does_not_import_torch() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
     )
     assert result.stdout.strip() == "False"
+
+
+def test_an_activation_registered_by_the_user_is_refused_by_name(torch: Any) -> None:
+    from autograd import primitive
+    from nn import register_activation
+
+    cube = primitive("torch_test_cube", lambda x: x**3, lambda x, out: 3 * x * x)
+    register_activation(cube)
+    net = MLP(2, [3, 1], activation="torch_test_cube", seed=0)
+    with pytest.raises(ValueError, match="'torch_test_cube' has no PyTorch module"):
+        net.to_torch()

@@ -32,6 +32,7 @@ import statistics
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -57,11 +58,15 @@ __all__ = [
 
 N_CLASSES = 10
 HIDDEN_SIZES = [32]
+"""Hidden layer widths of the default digits network: 64-32-10."""
 MAX_LAYERS = 8
 """The most hidden layers ``--hidden`` may ask for."""
 MAX_WIDTH = 4096
-"""The widest hidden layer ``--hidden`` may ask for (one sample's graph grows with it)."""
-"""Hidden layer widths of the default digits network: 64-32-10."""
+"""The widest hidden layer ``--hidden`` may ask for."""
+MAX_WEIGHTS = 600_000
+"""The most weights a ``--hidden`` network may have: about the lecture's 784-512-256-10
+(535,040). One sample's compiled graph holds three nodes per weight, and the replay a
+value and a gradient per node and sample: beyond this, a batch needs gigabytes."""
 
 DIGITS_DEFAULTS: dict[str, Any] = {
     "hidden": HIDDEN_SIZES,
@@ -357,6 +362,13 @@ def _hidden(text: str | None) -> list[int]:
         raise UsageError(
             f"--hidden must be up to {MAX_LAYERS} positive widths of at most {MAX_WIDTH} "
             f"separated by commas (e.g. 32 or 64,32) or 'none', got {text!r}"
+        )
+    sizes = [64, *widths, N_CLASSES]
+    weights = sum(a * b for a, b in pairwise(sizes))
+    if weights > MAX_WEIGHTS:
+        raise UsageError(
+            f"--hidden {text} makes a network of {weights:,} weights, more than the "
+            f"{MAX_WEIGHTS:,} this command trains"
         )
     return widths
 
