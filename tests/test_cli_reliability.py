@@ -377,12 +377,10 @@ def test_a_second_ctrl_c_while_computing_aborts_at_once(tmp_path: Path) -> None:
         str(tmp_path),
     )
     term.wait_for_progress(pattern=Terminal.STARTED)
-    start = time.monotonic()
-    status, out, err = term.interrupt(times=2)
+    status, out, err = term.interrupt(times=2)  # (it waits with a timeout: a hang fails)
     assert status == 130 and out == ""
     assert "Traceback" not in err and "valuegrad classify: interrupted" in err
     assert list(tmp_path.iterdir()) == []
-    assert time.monotonic() - start < 30
 
 
 @pytest.mark.dot

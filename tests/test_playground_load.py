@@ -23,5 +23,4 @@ def test_twenty_sessions_at_once_equal_single_runs() -> None:
     assert all(e > 0 for e in r.epochs), r.epochs  # every session trained
     assert r.statuses and all(s == 200 for s in r.statuses)
     assert r.rss_growth < RSS_GROWTH_BOUND, r.rss
-    assert r.percentile(95) < 1.0, sorted(r.latencies)[-5:]
     assert min(r.frames) > 0  # every page received frames
