@@ -7,8 +7,8 @@ import base64
 import numpy as np
 import pytest
 
-from nn import MLP, predict_proba, train
-from valuegrad.playground.training import Trainer, make_optimizer
+from nn import MLP, SGD, Adam, Optimizer, predict_proba, train
+from valuegrad.playground.training import Trainer
 from valuegrad.playground.validation import (
     InputError,
     Settings,
@@ -39,7 +39,7 @@ def test_epochs_equal_nn_train_on_the_compiled_engine(changes: dict) -> None:
         t.y_train,
         mode=s.mode,
         epochs=12,
-        optimizer=make_optimizer(net, s),
+        optimizer=_reference_optimizer(net, s),
         batch_size=s.batchSize,
         seed=s.seed,
         X_test=t.X_test,
@@ -51,6 +51,27 @@ def test_epochs_equal_nn_train_on_the_compiled_engine(changes: dict) -> None:
     assert t.test_loss.tolist()[1:] == h.test_loss
     assert t.test_accuracy.tolist()[1:] == h.test_accuracy
     assert t.model.weights == net.weights
+
+
+class _WeightsThenBiases(Optimizer):
+    """The Playground's optimizer, built here from nn.optim alone: L2 on the weights."""
+
+    def __init__(self, weights: Optimizer, biases: Optimizer) -> None:
+        super().__init__([*weights.params, *biases.params], weights.lr)
+        self.parts = (weights, biases)
+
+    def step(self) -> None:  # type: ignore[override]  (through p.grad, as a user's would)
+        for part in self.parts:
+            part.step()
+
+
+def _reference_optimizer(net: MLP, s: Settings) -> Optimizer:
+    weights = [w for layer in net.layers for n in layer.neurons for w in n.w]
+    biases = [n.b for layer in net.layers for n in layer.neurons]
+    if s.optimizer == "adam":
+        return _WeightsThenBiases(Adam(weights, s.lr, weight_decay=s.l2), Adam(biases, s.lr))
+    mu = 0.9 if s.optimizer == "momentum" else 0.0  # the page's momentum, as documented
+    return _WeightsThenBiases(SGD(weights, s.lr, mu, weight_decay=s.l2), SGD(biases, s.lr, mu))
 
 
 def test_l2_decays_the_weights_and_not_the_biases() -> None:
