@@ -32,7 +32,10 @@ __all__ = [
     "clean",
     "escape_record",
     "escape_text",
+    "factor",
+    "fixed4",
     "label",
+    "number",
     "record",
     "text_label",
 ]
@@ -93,3 +96,31 @@ def text_label(text: str, limit: int = MAX_LABEL) -> Any:
 def record(fields: list[str], limit: int = MAX_LABEL) -> str:
     """The label ``{f0|f1|...}`` of a vertical record, each field shown literally."""
     return "{" + "|".join(escape_record(clean(f, limit)) for f in fields) + "}"
+
+
+# ---------------------------------------------------------------- numbers and formulas
+def number(x: float | None) -> str:
+    """A number as drawings and traces write it: 6 significant digits, never "-0"
+    ("undefined" for None: a local derivative that does not exist)."""
+    if x is None:
+        return "undefined"
+    return "0" if x == 0 else format(x, ".6g")
+
+
+def fixed4(x: float) -> str:
+    """``%.4f`` (a record's data and grad fields), without the "-0.0000" of tiny negatives."""
+    text = f"{x:.4f}"
+    return "0.0000" if text == "-0.0000" else text
+
+
+def factor(text: str) -> str:
+    """``text`` ready to be multiplied: parenthesised if it is a negative or a sum."""
+    depth = 0
+    for k, ch in enumerate(text):
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif depth == 0 and ch in "+-" and (k == 0 or text[k - 1] == " "):
+            return f"({text})"
+    return text

@@ -42,14 +42,9 @@ from typing import Any
 from autograd import Value
 from autograd.syntax import as_atom as _wrap
 from autograd.syntax import render_formula
-from viz.graph import (
-    DEFAULT_MAX_NODES,
-    _draw_graph,
-    _f4,
-    _Graph,
-    render_svg,
-)
-from viz.trace import Step, Trace, _factor, _num, trace
+from viz._dot import factor, fixed4, number
+from viz.graph import DEFAULT_MAX_NODES, GraphModel, draw_model, render_svg
+from viz.trace import Step, Trace, trace
 
 __all__ = ["DEFAULT_MAX_VALUES", "Explorer", "assets", "explore"]
 
@@ -73,6 +68,7 @@ _NEIGHBOURHOOD_NODES = 80
 _LEAVES_SHOWN = 20
 
 _STATIC = Path(__file__).resolve().parent / "static"
+
 
 # --------------------------------------------------------------------- formulas
 # Both come from the primitive table (autograd.ops): the trace renders each step's local
@@ -329,24 +325,24 @@ def _short_sum(line: str, contributions: list[float], total: float) -> str:
         return line
     lhs = line.split(" = ", 1)[0]
     # the terms as Trace.text() writes them: the first bare, the rest ready to be added
-    terms = [_num(c) if k == 0 else _factor(_num(c)) for k, c in enumerate(contributions)]
+    terms = [number(c) if k == 0 else factor(number(c)) for k, c in enumerate(contributions)]
     head, tail = terms[: _SUM_TERMS // 2], terms[-(_SUM_TERMS // 2) :]
     hidden = len(terms) - len(head) - len(tail)
     body = " + ".join([*head, f"… ({hidden:,} more)", *tail])
-    return f"{lhs} = {body} = {_num(total)}"
+    return f"{lhs} = {body} = {number(total)}"
 
 
 def _leaf_text(kind: str, name: str, data: float) -> str:
     if kind == "constant":
-        return f"the constant {_num(data)}"
+        return f"the constant {number(data)}"
     what = {"param": "a parameter", "input": "an input", "output": "the output: a leaf"}[kind]
-    return f"{name} = {_num(data)}   ({what})"
+    return f"{name} = {number(data)}   ({what})"
 
 
 class _Builder:
     """Turns a Trace and a drawing into the page's nodes, steps, boxes and clusters."""
 
-    def __init__(self, tr: Trace, graph: _Graph, elem: list[Any], keep_inputs: bool) -> None:
+    def __init__(self, tr: Trace, graph: GraphModel, elem: list[Any], keep_inputs: bool) -> None:
         self.tr = tr
         self.graph = graph
         order = graph.order
@@ -416,13 +412,13 @@ class _Builder:
         if not ps:
             return _leaf_text(tr.kinds[i], name, data), ""
         syms = [self.raw[p] for p in ps]
-        nums = [_num(tr.data[p]) for p in ps]
+        nums = [number(tr.data[p]) for p in ps]
         symbolic, numeric = _forward_formula(node, syms), _forward_formula(node, nums)
         if not symbolic:
             syms = [self.sym[p] for p in ps]
             symbolic = f"{node.op}({', '.join(syms)})"
             numeric = f"{node.op}({', '.join(nums)})"
-        parts = [name, symbolic] + ([numeric] if numeric != symbolic else []) + [_num(data)]
+        parts = [name, symbolic] + ([numeric] if numeric != symbolic else []) + [number(data)]
         return " = ".join(parts), f"{name} = {symbolic}"
 
     def build(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -442,8 +438,8 @@ class _Builder:
                     "op": graph.order[i].op,
                     "formula": formula,
                     "data": tr.data[i],
-                    "data4": _f4(tr.data[i]),
-                    "data6": _num(tr.data[i]),
+                    "data4": fixed4(tr.data[i]),
+                    "data6": number(tr.data[i]),
                     "grad": None if kind == "constant" else tr.grads[tr.names[i]],
                     "parents": list(graph.pidx[i]),
                     "children": self.children[i],
@@ -467,8 +463,8 @@ class _Builder:
                 "seed": True,
                 "node": out,
                 "grad": 1.0,
-                "grad4": _f4(1.0),
-                "grad6": _num(1.0),
+                "grad4": fixed4(1.0),
+                "grad6": number(1.0),
                 "text": seed,
                 "formula": f"the seed: d{self.sym[out]}/d{self.sym[out]} = 1",
                 "edges": [],
@@ -494,8 +490,8 @@ class _Builder:
                     "from": i,
                     "position": s.position,
                     "grad": s.total,
-                    "grad4": _f4(s.total),
-                    "grad6": _num(s.total),
+                    "grad4": fixed4(s.total),
+                    "grad6": number(s.total),
                     "index": s.index,
                     "count": s.count,
                     "text": "\n".join(text),
@@ -547,7 +543,7 @@ class _Builder:
 
 
 # ---------------------------------------------------------------------- explore
-def _auto_cluster(graph: _Graph) -> str | int | None:
+def _auto_cluster(graph: GraphModel) -> str | int | None:
     """One cluster per neuron call if there are neurons, else per innermost module call."""
     scopes = graph.scopes
     if not scopes.chains:
@@ -555,7 +551,7 @@ def _auto_cluster(graph: _Graph) -> str | int | None:
     return "neuron" if "neuron" in scopes.kinds else scopes.max_depth
 
 
-def _auto_depth(graph: _Graph, max_nodes: int) -> int:
+def _auto_depth(graph: GraphModel, max_nodes: int) -> int:
     """The largest neighbourhood of the output (in operations) that draws in max_nodes."""
     far = graph.distances()
     lo, hi = 1, max(far[i] for i in graph.interior) if graph.interior else 1
@@ -628,7 +624,7 @@ def explore(
         raise ValueError(f"explore: max_values must be a positive int, got {max_values!r}")
     if isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1:
         raise ValueError(f"explore: max_nodes must be a positive int, got {max_nodes!r}")
-    graph = _Graph(value, module, params)
+    graph = GraphModel(value, module, params)
     total = len(graph.order)
     if total > max_values:
         raise ValueError(
@@ -640,7 +636,7 @@ def explore(
         cluster = _auto_cluster(graph)
     if depth is None and collapse == "auto" and total > max_nodes and not graph.scopes.chains:
         depth = _auto_depth(graph, min(max_nodes, _NEIGHBOURHOOD_NODES))
-    digraph, drawn, elem, keep = _draw_graph(
+    digraph, drawn, elem, keep = draw_model(
         value, params, module, cluster, collapse, max_nodes, title, rankdir, depth
     )
     svg = _inline_svg(render_svg(digraph))
@@ -670,7 +666,7 @@ def explore(
     )
     opened = total <= _EXPAND_LIMIT if expand == "auto" else bool(expand)
     payload = {
-        "title": title or f"{tr.output} = {_num(tr.value)}",
+        "title": title or f"{tr.output} = {number(tr.value)}",
         "output": graph.out,
         "nodes": nodes,
         "steps": steps,

@@ -28,7 +28,18 @@ from typing import TYPE_CHECKING, Any
 
 from autograd import Call, Value, toposort
 from autograd.syntax import render_formula
-from viz._dot import FONT, MAX_LABEL, MAX_TITLE, clean, escape_record, escape_text, label, record
+from viz._dot import (
+    FONT,
+    MAX_LABEL,
+    MAX_TITLE,
+    clean,
+    escape_record,
+    escape_text,
+    fixed4,
+    label,
+    number,
+    record,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     import graphviz
@@ -100,16 +111,6 @@ class DotNotFoundError(FileNotFoundError):
 # --------------------------------------------------------------------------- text
 # Every string that reaches dot goes through viz._dot (cleaned, clipped, escaped);
 # escape_record, imported from there, is public here as it always was.
-
-
-def _num(x: float) -> str:
-    return "0" if x == 0 else format(x, ".6g")  # never "-0"
-
-
-def _f4(x: float) -> str:
-    """``%.4f``, without the "-0.0000" of tiny negative numbers."""
-    text = f"{x:.4f}"
-    return "0.0000" if text == "-0.0000" else text
 
 
 # ----------------------------------------------------------------------------- naming
@@ -333,8 +334,11 @@ class _Box:
 _Level = tuple[str, Any, bool]
 
 
-class _Graph:
-    """The walk of one graph and everything a drawing of it needs, by walk index."""
+class GraphModel:
+    """The walk of one graph and everything a drawing of it needs, by walk index.
+
+    The model behind :func:`draw_graph`; :func:`viz.explore` builds its page on it too.
+    """
 
     def __init__(self, value: Value, module: Any, params: Iterable[Value] | None) -> None:
         self.order = order = toposort(value)
@@ -547,9 +551,9 @@ class _Graph:
             key = self.cluster_of(i, cluster)
             kind = self.kind(i)
             if kind == "constant" and i != out:
-                statements.append((key, f"n{i}", escape_text(_num(node.data)), _STYLE[kind]))
+                statements.append((key, f"n{i}", escape_text(number(node.data)), _STYLE[kind]))
             else:
-                text = record([names[i], f"data {_f4(node.data)}", f"grad {_f4(node.grad)}"])
+                text = record([names[i], f"data {fixed4(node.data)}", f"grad {fixed4(node.grad)}"])
                 style = _STYLE["interior" if kind == "constant" else kind]
                 statements.append((key, f"n{i}", text, {**style, **_OUTPUT} if i == out else style))
             if pidx[i]:
@@ -602,11 +606,11 @@ class _Graph:
             counts += f" ({nparams:,} params)"
         outs = [self.order[i] for i in box.outputs]
         if len(outs) == 1:
-            data, grad = f"data {_f4(outs[0].data)}", f"grad {_f4(outs[0].grad)}"
+            data, grad = f"data {fixed4(outs[0].data)}", f"grad {fixed4(outs[0].grad)}"
         else:
             more = ", …" if len(outs) > 3 else ""
-            data = f"{len(outs):,} outputs: data " + ", ".join(_f4(v.data) for v in outs[:3])
-            grad = "grad " + ", ".join(_f4(v.grad) for v in outs[:3])
+            data = f"{len(outs):,} outputs: data " + ", ".join(fixed4(v.data) for v in outs[:3])
+            grad = "grad " + ", ".join(fixed4(v.grad) for v in outs[:3])
             data, grad = data + more, grad + more
         return record([title, counts, data, grad])
 
@@ -674,10 +678,10 @@ def draw_graph(
     Python package, imported only when called; rendering needs the ``dot`` program.
     """
     options = (cluster, collapse, max_nodes, title, rankdir, depth)
-    return _draw_graph(value, params, module, *options)[0]
+    return draw_model(value, params, module, *options)[0]
 
 
-def _draw_graph(
+def draw_model(
     value: Value,
     params: Iterable[Value] | None,
     module: Any,
@@ -687,7 +691,7 @@ def _draw_graph(
     title: str | None,
     rankdir: str,
     depth: int | None,
-) -> tuple[graphviz.Digraph, _Graph, list[Any], bool]:
+) -> tuple[graphviz.Digraph, GraphModel, list[Any], bool]:
     """:func:`draw_graph`, also returning what it drew: the graph, the box of each walk
     index (None: drawn on its own) and whether unread inputs were kept."""
     if not isinstance(value, Value):
@@ -704,7 +708,7 @@ def _draw_graph(
     if depth is not None and (isinstance(depth, bool) or not isinstance(depth, int) or depth < 1):
         raise ValueError(f"draw_graph: depth must be a positive int or None, got {depth!r}")
 
-    graph = _Graph(value, module, params)
+    graph = GraphModel(value, module, params)
     if cluster is not None:
         graph.check_spec(cluster, "cluster")
     total = len(graph.order)

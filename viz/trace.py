@@ -26,6 +26,7 @@ from typing import Any
 from autograd import Value, Walk
 from autograd.syntax import as_atom as _wrap
 from autograd.syntax import render_formula
+from viz._dot import factor, number
 from viz.graph import node_kind, node_names, parameter_names
 
 __all__ = ["Step", "Trace", "step_formula", "trace"]
@@ -51,25 +52,6 @@ class Step:
     index: int  # this is the index-th contribution the parent receives (1-based) ...
     count: int  # ... of count (more than one for a shared node such as x in x*x + x)
     constant: bool  # the parent is a constant; the text leaves these steps out
-
-
-def _factor(text: str) -> str:
-    """``text`` ready to be multiplied: parenthesised if it is a negative or a sum."""
-    depth = 0
-    for k, ch in enumerate(text):
-        if ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-        elif depth == 0 and ch in "+-" and (k == 0 or text[k - 1] == " "):
-            return f"({text})"
-    return text
-
-
-def _num(x: float | None) -> str:
-    if x is None:
-        return "undefined"
-    return "0" if x == 0 else format(x, ".6g")  # never "-0"
 
 
 def step_formula(node: Value, position: int, symbols: dict[Value, str]) -> str:
@@ -114,7 +96,7 @@ class Trace:
 
         o = _wrap(self.output)
         lines = [
-            f"backward pass of {self.output} = {_num(self.value)}: each input's gradient is "
+            f"backward pass of {self.output} = {number(self.value)}: each input's gradient is "
             f"upstream gradient {dot} local derivative, summed over the nodes that use it",
             f"d{o}/d{o} = 1",
         ]
@@ -125,20 +107,20 @@ class Trace:
             n, p = _wrap(s.node), _wrap(s.parent)
             lhs = f"d{o}/d{p}"
             chain = f"d{o}/d{n} {dot} {local_symbol(n, p)}"
-            local = _num(s.local)
-            numbers = f"{_num(s.upstream)} {dot} {_factor(local)}"
-            if s.formula and _factor(s.formula) != _factor(local):
-                formula = times(_factor(s.formula))
-                numbers = f"{_num(s.upstream)} {dot} {formula} = {numbers}"
-            value = _num(s.contribution)
+            local = number(s.local)
+            numbers = f"{number(s.upstream)} {dot} {factor(local)}"
+            if s.formula and factor(s.formula) != factor(local):
+                formula = times(factor(s.formula))
+                numbers = f"{number(s.upstream)} {dot} {formula} = {numbers}"
+            value = number(s.contribution)
             if s.count == 1:
                 lines.append(f"{lhs} = {chain} = {numbers} = {value}")
                 continue
             lines.append(f"{lhs} += {chain} = {numbers} = {value}   ({s.index} of {s.count})")
             terms = partial.setdefault(s.parent, [])
-            terms.append(_factor(value) if terms else value)
+            terms.append(factor(value) if terms else value)
             if s.index == s.count:
-                lines.append(f"{lhs} = {' + '.join(terms)} = {_num(s.total)}")
+                lines.append(f"{lhs} = {' + '.join(terms)} = {number(s.total)}")
         return "\n".join(lines)
 
     def __str__(self) -> str:
