@@ -50,13 +50,13 @@ fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".$extras"
 if [ "${1:-}" = dev ]; then
   # PyTorch, for the tests of MLP.to_torch / MLP.from_torch (nn stays usable without it).
-  # Pinned to one exact release, here rather than in the dev extra (which a plain
-  # `pip install -e '.[dev]'` elsewhere should not turn into a multi-GB download): the
-  # development and CI machines carry a local CPU-only wheel of exactly this version,
-  # which pip prefers for "==2.13.0" (its "+cpu" local label sorts above the package
-  # index's build of the same release). A looser requirement would let pip take a newer
-  # release from the index, whose Linux wheel is the CUDA build with several GB of
-  # dependencies.
+  # Pinned to one exact release, here rather than in the dev extra (a plain
+  # `pip install -e '.[dev]'` should not pull in torch). Where pip finds a local CPU-only
+  # wheel of exactly this version (a find-links directory), it takes it: its "+cpu" label
+  # sorts above the package index's build of the same release. Otherwise it takes PyPI's
+  # Linux wheel, the CUDA build, several GB with its dependencies; to avoid that on such
+  # a machine, install a CPU build first (pip install torch==2.13.0 --index-url
+  # https://download.pytorch.org/whl/cpu) and this line then finds it installed.
   .venv/bin/python -m pip install --quiet --disable-pip-version-check "torch==2.13.0"
 fi
 echo "bootstrap.sh: ready (.venv)"

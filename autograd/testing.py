@@ -183,7 +183,7 @@ class RandomGraph:
             name = f"v{len(names)}"
             lines.append(f"{name} = {node.prim.name}({', '.join(args)})")
             names.append(name)
-        return "; ".join(lines) if lines else "x0"
+        return "; ".join(lines) if lines else f"x{self.n_inputs - 1}"  # the last input
 
     __repr__ = __str__
 

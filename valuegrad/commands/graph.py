@@ -1,6 +1,6 @@
 """``valuegrad graph EXPR NAME=VALUE ...``: see one expression's graph, values and gradients.
 
-The expression goes through the safe parser of :mod:`viz.expr` (``ast`` and a
+The expression goes through the safe parser of :mod:`autograd.expr` (``ast`` and a
 whitelist, never ``eval``). Exit status: 0 on success; 2 for a bad expression or
 binding (a one-line message that points at the offending part); 1 for a math error
 (overflow, log of a non-positive number, division by zero) or a file that cannot be

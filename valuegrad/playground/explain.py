@@ -19,10 +19,11 @@ change when the drawing does.
 from __future__ import annotations
 
 import html
-import math
+
+import numpy as np
 
 from autograd import Value
-from nn import MLP
+from nn import MLP, predict_proba
 from nn.losses import cross_entropy
 from viz import DotNotFoundError
 from viz.explore import assets, explore
@@ -62,10 +63,7 @@ def explain(model: MLP, x: float, y: float, label: int, *, epoch: int | None = N
     loss = cross_entropy(logits, label)
     loss.label = "loss"
     loss.backward()
-    z = [v.data for v in logits]
-    m = max(z)
-    e = [math.exp(v - m) for v in z]  # softmax, shifted by the largest logit
-    probs = [v / sum(e) for v in e]
+    probs = predict_proba(model, np.array([[float(x), float(y)]]))[0].tolist()
     names = dict(model.named_parameters())
     pulls = sorted(names.items(), key=lambda kv: -abs(kv[1].grad))[:8]
 

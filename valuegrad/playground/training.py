@@ -119,7 +119,11 @@ def make_optimizer(model: MLP, settings: Settings) -> GroupedOptimizer:
 
 
 def _quantise(values: np.ndarray) -> str:
-    """Values in [-1, 1] as base64 bytes 0..255 (the page's 256 shades are plenty)."""
+    """Values in [-1, 1] as base64 bytes 0..255 (the page's 256 shades are plenty).
+
+    A diverged network's nan shows as 0 and its infinities as the ends of the scale.
+    """
+    values = np.nan_to_num(values, nan=0.0, posinf=1.0, neginf=-1.0)
     q = np.rint((np.clip(values, -1.0, 1.0) + 1.0) * 127.5).astype(np.uint8)
     return base64.b64encode(q.tobytes()).decode("ascii")
 
@@ -290,6 +294,10 @@ class Trainer:
         All are quantised to bytes (base64). A ReLU is *dead* when its output is 0 on
         every training point: no gradient flows back through it, so it cannot recover.
         """
+        with np.errstate(all="ignore"):  # a diverged network's overflow is drawn, not warned
+            return self._picture()
+
+    def _picture(self) -> dict[str, Any]:
         model = self.model
         dom = self.domain()
         big = self._lattice(dom, GRID)
