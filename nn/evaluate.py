@@ -83,9 +83,7 @@ def accuracy(model: Module, X: np.ndarray, y: np.ndarray) -> float:
     return float(np.mean(predict(model, X) == y))
 
 
-def numpy_loss(
-    name: str, model: Module, out: np.ndarray, X: np.ndarray, y: np.ndarray
-) -> float:
+def numpy_loss(name: str, model: Module, out: np.ndarray, X: np.ndarray, y: np.ndarray) -> float:
     """The mean of a named loss of ``nn.losses`` over a data set, from the outputs (numpy).
 
     The same formulas as the scalar losses, vectorised; ``tests/test_nn_evaluate.py``

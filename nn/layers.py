@@ -362,6 +362,14 @@ class MLP(Module):
         """
         return self.layer_outputs_numpy(X, output_activation=output_activation)[-1]
 
+    def weight_params(self) -> list[Value]:
+        """Every weight Value (no bias), layer by layer, neuron by neuron, input by input."""
+        return [w for layer in self.layers for n in layer.neurons for w in n.w]
+
+    def bias_params(self) -> list[Value]:
+        """Every bias Value, layer by layer, neuron by neuron."""
+        return [n.b for layer in self.layers for n in layer.neurons]
+
     @property
     def weights(self) -> list[list[list[float]]]:
         """The current weights, weights[l][j][i] (input i -> neuron j of layer l)."""

@@ -28,7 +28,7 @@ import numpy as np
 
 from autograd import Value
 
-__all__ = ["SGD", "Adam", "Optimizer"]
+__all__ = ["NAMES", "SGD", "Adam", "Optimizer", "create"]
 
 
 def _check(name: str, value: float, low: float, high: float, *, low_open: bool) -> float:
@@ -164,3 +164,26 @@ class Adam(Optimizer):
             f"eps={self.eps:g}"
             + (f", weight_decay={self.weight_decay:g})" if self.weight_decay else ")")
         )
+
+
+NAMES = ("sgd", "adam")
+"""The optimizers :func:`create` builds by name."""
+
+
+def create(
+    name: str,
+    params: Iterable[Value],
+    lr: float,
+    momentum: float = 0.0,
+    weight_decay: float = 0.0,
+) -> Optimizer:
+    """The optimizer called ``name`` ("sgd", with ``momentum``, or "adam") over ``params``."""
+    if name == "sgd":
+        return SGD(params, lr, momentum, weight_decay=weight_decay)
+    if name == "adam":
+        if momentum != 0.0:
+            raise ValueError("momentum applies to optimizer='sgd' only (Adam has betas)")
+        return Adam(params, lr, weight_decay=weight_decay)
+    raise ValueError(
+        f"unknown optimizer {name!r}: choose one of {', '.join(NAMES)} or pass an Optimizer"
+    )

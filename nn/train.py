@@ -63,10 +63,11 @@ import numpy as np
 from autograd import Value, compile
 from autograd.compile import DataDependentGraphError
 from autograd.graph import gc_paused
+from nn import optim
 from nn.evaluate import evaluate, labels, outputs
 from nn.losses import LossFn, resolve
 from nn.module import Module
-from nn.optim import SGD, Adam, Optimizer
+from nn.optim import SGD, Optimizer
 
 __all__ = [
     "DEFAULT_LR",
@@ -77,20 +78,21 @@ __all__ = [
     "CompiledLoss",
     "History",
     "TrainingDivergedError",
+    "baseline_loss",
     "compile_loss",
+    "epoch_batches",
     "train",
 ]
 
 MODES = ("batch", "stochastic")
 """The training modes."""
-OPTIMIZERS = ("sgd", "adam")
+OPTIMIZERS = optim.NAMES
 """The optimizers ``train`` builds by name."""
 DEFAULT_LR = {"sgd": 0.1, "adam": 0.01}
 """The learning rate used when ``lr`` is not given, per optimizer name."""
 
 DIVERGENCE_FACTOR = 1000.0
 """A batch loss this many times above its reference (see the module docstring) is divergence."""
-
 
 
 class TrainingDivergedError(FloatingPointError):
@@ -315,19 +317,21 @@ def _make_optimizer(
             )
         return optimizer, type(optimizer).__name__.lower()
     if optimizer not in OPTIMIZERS:
-        raise ValueError(
-            f"unknown optimizer {optimizer!r}: choose one of {', '.join(OPTIMIZERS)} "
-            "or pass an Optimizer"
-        )
+        optim.create(optimizer, model.parameters(), 1.0)  # raises, naming the choices
     lr = DEFAULT_LR[optimizer] if lr is None else lr
-    if optimizer == "sgd":
-        return SGD(model.parameters(), lr, momentum), "sgd"
-    if momentum != 0.0:
-        raise ValueError("momentum applies to optimizer='sgd' only (Adam has betas)")
-    return Adam(model.parameters(), lr), "adam"
+    return optim.create(optimizer, model.parameters(), lr, momentum), optimizer
 
 
-def _baseline_loss(loss_name: str | None, y: np.ndarray) -> float:
+def epoch_batches(n: int, mode: str, batch_size: int, rng: np.random.Generator) -> list[np.ndarray]:
+    """The sample indices of one epoch's batches: all n at once ("batch"), or a fresh
+    shuffle cut into mini-batches of ``batch_size`` (the last may be smaller)."""
+    if mode == "batch":
+        return [np.arange(n)]
+    order = rng.permutation(n)
+    return [order[i : i + batch_size] for i in range(0, n, batch_size)]
+
+
+def baseline_loss(loss_name: str | None, y: np.ndarray) -> float:
     """The mean loss of the best constant prediction: the scale a sane loss stays within.
 
     Cross-entropy: the entropy of the class frequencies (predict the frequencies);
@@ -514,7 +518,7 @@ def train(
         X_test, y_test = _data(X_test, y_test, "test data")
         _check_labels(model, y_test, loss_name, "test data")
     opt, opt_name = _make_optimizer(model, optimizer, lr, momentum)
-    baseline = _baseline_loss(loss_name, y)
+    baseline = baseline_loss(loss_name, y)
     watch = _Watch(opt, baseline, baseline, float(np.abs(X).max()))
     try:
         batch_fn, engine = _engine(engine, model, loss_fn, loss_name, X, y)
@@ -545,11 +549,7 @@ def train(
     start = time.perf_counter()
     try:
         for epoch in bar:
-            if mode == "batch":
-                batches = [np.arange(n)]
-            else:
-                order = rng.permutation(n)
-                batches = [order[i : i + batch_size] for i in range(0, n, batch_size)]
+            batches = epoch_batches(n, mode, batch_size, rng)
             epoch_total = 0.0
             for k, idx in enumerate(batches):
                 value = _update(

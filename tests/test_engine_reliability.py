@@ -237,8 +237,7 @@ def _shape(root: Value) -> list[tuple]:
     order = toposort(root)
     index = {node: i for i, node in enumerate(order)}
     return [
-        (n.data, n.grad, n.label, n.op, tuple(index[p] for p in n.parents), n.scope)
-        for n in order
+        (n.data, n.grad, n.label, n.op, tuple(index[p] for p in n.parents), n.scope) for n in order
     ]
 
 

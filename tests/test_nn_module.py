@@ -351,3 +351,12 @@ def test_every_public_name_has_a_docstring_and_type_hints(module_name: str) -> N
             if "return" not in fn.__annotations__:
                 problems.append(f"{name}.{attr}: no return type")
     assert not problems, problems
+
+
+def test_weight_and_bias_params_split_parameters() -> None:
+    m = MLP(2, [3, 2], seed=0)
+    w, b = m.weight_params(), m.bias_params()
+    assert len(w) == 2 * 3 + 3 * 2 and len(b) == 3 + 2
+    assert {id(p) for p in w} | {id(p) for p in b} == {id(p) for p in m.parameters()}
+    assert not {id(p) for p in w} & {id(p) for p in b}
+    assert [p.data for p in w] == [x for layer in m.weights for row in layer for x in row]

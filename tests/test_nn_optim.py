@@ -103,3 +103,30 @@ def test_bad_settings(make, match: str) -> None:
 def test_params_must_be_values() -> None:
     with pytest.raises(TypeError, match=r"params\[1\] must be a Value, got float"):
         SGD([Value(1.0), 2.0], lr=0.1)  # type: ignore[list-item]
+
+
+def test_create_by_name_builds_the_same_optimizer() -> None:
+    from nn.optim import NAMES, create
+
+    assert NAMES == ("sgd", "adam")
+    sgd = create("sgd", [Value(1.0)], 0.1, momentum=0.5, weight_decay=0.01)
+    assert isinstance(sgd, SGD)
+    assert (sgd.lr, sgd.momentum, sgd.weight_decay) == (0.1, 0.5, 0.01)
+    adam = create("adam", [Value(1.0)], 0.01)
+    assert isinstance(adam, Adam) and adam.lr == 0.01
+    # One step of each against the hand formula: SGD p - lr*g, Adam p - lr*sign(g).
+    ps = params_with_grads([1.0], [2.0])
+    create("sgd", ps, 0.1).step()
+    assert ps[0].data == pytest.approx(1.0 - 0.1 * 2.0, abs=1e-15)
+    ps = params_with_grads([1.0], [2.0])
+    create("adam", ps, 0.01).step()
+    assert ps[0].data == pytest.approx(1.0 - 0.01, abs=1e-7)
+
+
+def test_create_refuses_an_unknown_name_and_adam_momentum() -> None:
+    from nn.optim import create
+
+    with pytest.raises(ValueError, match="unknown optimizer 'rmsprop': choose one of sgd, adam"):
+        create("rmsprop", [Value(1.0)], 0.1)
+    with pytest.raises(ValueError, match="momentum applies to optimizer='sgd' only"):
+        create("adam", [Value(1.0)], 0.1, momentum=0.9)

@@ -289,13 +289,13 @@ def test_the_lectures_runs_stay_far_from_the_divergence_threshold() -> None:
     # defaults), over their first 20 epochs (the loss, if it rises, rises early; over all
     # 100 epochs, and on every data set, the largest ratio measured was 2.14): the largest
     # batch loss stays within 3x its reference, over 300x below the rule's threshold
-    from nn.train import DIVERGENCE_FACTOR, _baseline_loss
+    from nn.train import DIVERGENCE_FACTOR, baseline_loss
     from valuegrad import lecture
 
     sweep = lecture.run_sweep(10, epochs=20)
     assert len(sweep.runs) == 20 and not sweep.interrupted
     for r in sweep.runs:
-        reference = max(r.history.step_loss[0], _baseline_loss("cross_entropy", r.y_train))
+        reference = max(r.history.step_loss[0], baseline_loss("cross_entropy", r.y_train))
         assert max(r.history.step_loss) < 3 * reference < DIVERGENCE_FACTOR * reference / 300
 
 
@@ -369,3 +369,15 @@ def test_stop_after_the_last_update_is_no_interruption(moons) -> None:
     assert h.interrupted and h.steps == 1 and h.epochs_done == 1
     h = train(net(), X_tr, y_tr, mode="batch", epochs=1, lr=0.1, stop=lambda: True)
     assert not h.interrupted and h.epochs_done == 1  # nothing was left to stop
+
+
+def test_epoch_batches_cover_every_sample_once() -> None:
+    from nn.train import epoch_batches
+
+    (whole,) = epoch_batches(5, "batch", 2, np.random.default_rng(0))
+    assert whole.tolist() == [0, 1, 2, 3, 4]
+    parts = epoch_batches(7, "stochastic", 3, np.random.default_rng(0))
+    assert [len(p) for p in parts] == [3, 3, 1]
+    assert sorted(np.concatenate(parts).tolist()) == list(range(7))
+    # The same shuffle as the generator's own permutation (reproducible by seed).
+    assert np.concatenate(parts).tolist() == np.random.default_rng(0).permutation(7).tolist()

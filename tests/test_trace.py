@@ -116,6 +116,7 @@ def test_step_formulas_come_from_the_primitive_table() -> None:
         out.label = "s"
         assert formulas(out) == expected, out.op
 
+
 def test_the_lecture_sigmoid_neuron_chain() -> None:
     # Slide "Backpropagation": z = x.w + b, y_hat = sigma(z), l = 1/2 (y_hat - y)^2.
     x0, x1 = 0.05, 0.1

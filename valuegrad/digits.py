@@ -38,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from nn import MLP, SGD, Adam, History, Optimizer, accuracy, data, predict, train
+from nn import MLP, History, Optimizer, accuracy, data, optim, predict, train
 
 __all__ = [
     "DIGITS_DEFAULTS",
@@ -235,18 +235,8 @@ class DigitsResult:
 
 def _optimizer(model: MLP, linear: bool, settings: dict[str, Any]) -> Optimizer:
     # p = Wx has no bias: its biases (0) are left out of the optimizer and stay 0
-    params = (
-        [p for name, p in model.named_parameters() if ".w." in name]
-        if linear
-        else model.parameters()
-    )
-    if settings["optimizer"] == "sgd":
-        return SGD(params, settings["lr"], settings["momentum"])
-    if settings["optimizer"] == "adam":
-        if settings["momentum"]:
-            raise ValueError("momentum applies to optimizer='sgd' only (Adam has betas)")
-        return Adam(params, settings["lr"])
-    raise ValueError(f"unknown optimizer {settings['optimizer']!r}: choose one of sgd, adam")
+    params = model.weight_params() if linear else model.parameters()
+    return optim.create(settings["optimizer"], params, settings["lr"], settings["momentum"])
 
 
 def run_digits(

@@ -222,9 +222,7 @@ def run_regression(
     """
     net = first_network()
     initial = forward_pass(net)
-    params = (
-        net.parameters() if train_biases else [v for n, v in net.named_parameters() if ".w." in n]
-    )
+    params = net.parameters() if train_biases else net.weight_params()
     # One sample, so full-batch descent is the lecture's SGD: one update per iteration,
     # and the history's loss per "epoch" is the loss before that iteration's update.
     history = train(

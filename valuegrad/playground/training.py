@@ -29,10 +29,10 @@ from typing import Any
 
 import numpy as np
 
-from nn import MLP, evaluate
+from nn import MLP, evaluate, optim
 from nn.data import DATASETS, train_test_split
-from nn.optim import SGD, Adam, Optimizer
-from nn.train import compile_loss
+from nn.optim import Optimizer
+from nn.train import DIVERGENCE_FACTOR, baseline_loss, compile_loss, epoch_batches
 from valuegrad.playground.validation import MOMENTUM, Settings
 
 __all__ = ["GRID", "NEURON_GRID", "DivergedError", "GroupedOptimizer", "Trainer", "make_data"]
@@ -102,20 +102,14 @@ class GroupedOptimizer(Optimizer):
 
 def make_optimizer(model: MLP, settings: Settings) -> GroupedOptimizer:
     """The optimizer the settings name, with L2 (``weight_decay``) on the weights only."""
-    weights = [w for layer in model.layers for n in layer.neurons for w in n.w]
-    biases = [n.b for layer in model.layers for n in layer.neurons]
-    if settings.optimizer == "adam":
-        groups: list[Optimizer] = [
-            Adam(weights, settings.lr, weight_decay=settings.l2),
-            Adam(biases, settings.lr),
+    name = "adam" if settings.optimizer == "adam" else "sgd"
+    mu = MOMENTUM if settings.optimizer == "momentum" else 0.0
+    return GroupedOptimizer(
+        [
+            optim.create(name, model.weight_params(), settings.lr, mu, settings.l2),
+            optim.create(name, model.bias_params(), settings.lr, mu),
         ]
-    else:
-        mu = MOMENTUM if settings.optimizer == "momentum" else 0.0
-        groups = [
-            SGD(weights, settings.lr, mu, weight_decay=settings.l2),
-            SGD(biases, settings.lr, mu),
-        ]
-    return GroupedOptimizer(groups)
+    )
 
 
 def _quantise(values: np.ndarray) -> str:
@@ -146,6 +140,7 @@ class Trainer:
         self._loss = compile_loss(self.model, self.X_train, self.y_train, "cross_entropy")
         where = {p: k for k, p in enumerate(self._loss.params)}
         self._order = np.array([where[p] for p in self.optimizer.params], dtype=np.intp)
+        self._reference: float | None = None  # the first batch loss, for divergence
         self.epoch = 0
         self.steps = 0
         self.error: str | None = None
@@ -162,11 +157,7 @@ class Trainer:
         """One epoch: full batch, or shuffled mini-batches, as ``nn.train``; then measure."""
         s = self.settings
         n = len(self.y_train)
-        if s.mode == "batch":
-            batches = [np.arange(n)]
-        else:
-            order = self.rng.permutation(n)
-            batches = [order[i : i + s.batchSize] for i in range(0, n, s.batchSize)]
+        batches = epoch_batches(n, s.mode, s.batchSize, self.rng)
         opt = self.optimizer
         total = 0.0
         for idx in batches:
@@ -177,6 +168,15 @@ class Trainer:
                 raise self._diverged(str(err)) from None
             if not math.isfinite(value):
                 raise self._diverged(f"the loss is {value!r}")
+            # nn.train's rule: a loss DIVERGENCE_FACTOR times its start (or than the best
+            # constant guess) is a divergence, even while it is still finite
+            if self._reference is None:
+                self._reference = max(value, baseline_loss("cross_entropy", self.y_train))
+            elif value > DIVERGENCE_FACTOR * self._reference:
+                raise self._diverged(
+                    f"the loss has grown to {value:.3g}, over {DIVERGENCE_FACTOR:g} times "
+                    f"its start ({self._reference:.3g})"
+                )
             with np.errstate(over="ignore", invalid="ignore"):
                 values = opt.step(grads[self._order])
             self.steps += 1
