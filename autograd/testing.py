@@ -330,9 +330,13 @@ def conditions(
 ) -> list[str]:
     """What would make finite differences of ``fn`` at ``inputs`` meaningless: every node
     whose inputs lie outside its primitive's ``domain``, or within ``margin`` of its edge
-    or of its ``kink``. An empty list when there is none."""
+    or of its ``kink``. An empty list when there is none; one entry naming the error when
+    ``fn`` cannot even be evaluated there (an operation outside its domain raises)."""
     problems = []
-    out = fn(*[Value(float(x)) for x in inputs])
+    try:
+        out = fn(*[Value(float(x)) for x in inputs])
+    except (ArithmeticError, ValueError) as err:
+        return [f"the function cannot be evaluated at {list(inputs)!r}: {err}"]
     for i, node in enumerate(toposort(out)):
         prim = node.primitive
         if prim is None:

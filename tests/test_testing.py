@@ -59,6 +59,19 @@ def test_graphs_stay_inside_every_domain_and_away_from_every_kink(case) -> None:
     assert math.isfinite(out.data)
 
 
+def test_conditions_name_each_problem_and_a_point_outside_the_domain() -> None:
+    # log needs x > 0: at x = 0.5 nothing is wrong; near 0 it is inside but too close
+    # to the edge (node 0 is the input x); sqrt(x - 1) at 0.5 cannot be evaluated at all.
+    assert conditions(lambda x: x.log(), [0.5]) == []
+    (near,) = conditions(lambda x: x.log(), [MARGIN / 2])
+    assert near.startswith("node 1 (log): input 0 = ") and "is not inside (0, inf)" in near
+    (kink,) = conditions(lambda x: x.relu(), [0.0])
+    assert "within" in kink and "of its kink" in kink
+    (outside,) = conditions(lambda x: (x - 1.0) ** 0.5, [0.5])
+    assert outside.startswith("the function cannot be evaluated at [0.5]: ")
+    assert "-0.5 ** 0.5 is not a real number" in outside
+
+
 def _names_drawn(prims: list) -> Counter[str]:  # type: ignore[type-arg]
     seen: Counter[str] = Counter()
     allowed = {p.name for p in prims}
