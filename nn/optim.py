@@ -71,21 +71,39 @@ class Optimizer:
         ``grads``, if given, are the gradients as one array in the order of ``params``
         (what a compiled program returns); otherwise each ``p.grad`` is read.
         """
-        n = len(self.params)
-        values = np.fromiter((p.data for p in self.params), np.float64, n)
+        values = self.values()
         if grads is None:
-            g = np.fromiter((p.grad for p in self.params), np.float64, n)
-        else:
-            g = np.asarray(grads, dtype=np.float64)
-            if g.shape != (n,):
-                raise ValueError(f"grads must have shape ({n},), got {g.shape}")
+            grads = np.fromiter((p.grad for p in self.params), np.float64, len(self.params))
+        self.step_values(values, grads)
+        self.store(values)
+        return values
+
+    def values(self) -> np.ndarray:
+        """The parameters' current values, as one array in the order of ``params``."""
+        return np.fromiter((p.data for p in self.params), np.float64, len(self.params))
+
+    def store(self, values: np.ndarray) -> None:
+        """Write ``values`` (one array in the order of ``params``) into the parameters."""
+        for p, v in zip(self.params, values.tolist(), strict=True):
+            p.data = v
+
+    def step_values(self, values: np.ndarray, grads: np.ndarray) -> None:
+        """The update of :meth:`step` on an array of values, in place, with no Value touched.
+
+        For a loop that keeps the parameters in an array between updates (``nn.train``
+        with a compiled loss) and writes them back with :meth:`store` when anyone may
+        look at them; ``step()`` is ``values()``, this, then ``store()``.
+        """
+        n = len(self.params)
+        g = np.asarray(grads, dtype=np.float64)
+        if g.shape != (n,):
+            raise ValueError(f"grads must have shape ({n},), got {g.shape}")
+        if values.shape != (n,) or values.dtype != np.float64:
+            raise ValueError(f"values must be a float64 array of shape ({n},), got {values.shape}")
         if self.weight_decay != 0.0:
             g = g + self.weight_decay * values  # d/dp (wd/2) p^2 = wd p
         self.steps += 1
         self._update(values, g)
-        for p, v in zip(self.params, values.tolist(), strict=True):
-            p.data = v
-        return values
 
     def _update(self, values: np.ndarray, grads: np.ndarray) -> None:
         """Subclasses: change ``values`` in place from ``grads`` (``self.steps`` counts)."""

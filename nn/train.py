@@ -56,7 +56,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -199,9 +199,12 @@ class CompiledLoss:
     def __call__(self, model: Module, loss_fn: LossFn, Xb: np.ndarray, yb: np.ndarray) -> float:
         return self.program.backward(self._rows(Xb, yb))
 
-    def loss_and_grad(self, Xb: np.ndarray, yb: np.ndarray) -> tuple[float, np.ndarray]:
-        """(the batch's mean loss, its gradient for every parameter), no ``p.grad`` touched."""
-        return self.program.loss_and_grad(self._rows(Xb, yb))
+    def loss_and_grad(
+        self, Xb: np.ndarray, yb: np.ndarray, param_values: np.ndarray | None = None
+    ) -> tuple[float, np.ndarray]:
+        """(the batch's mean loss, its gradient for every parameter), no ``p.grad`` touched;
+        ``param_values`` stands in for the parameters' ``.data`` (see ``Program``)."""
+        return self.program.loss_and_grad(self._rows(Xb, yb), param_values=param_values)
 
 
 def compile_loss(
@@ -396,9 +399,21 @@ def _too_large_from_the_start(watch: _Watch, why: str) -> ValueError:
     )
 
 
+def _direct(opt: Optimizer, batch_fn: BatchFn) -> bool:
+    """Whether the loop may keep the parameters in an array: a compiled batch function
+    over the optimizer's own parameters, and a library optimizer's update (SGD, Adam or
+    a subclass that changes only ``_update``)."""
+    return (
+        isinstance(batch_fn, CompiledLoss)
+        and type(opt).step is Optimizer.step
+        and type(opt).step_values is Optimizer.step_values
+        and batch_fn.params == opt.params
+    )
+
+
 def _update(
     opt: Optimizer,
-    batch_fn: Callable[[Module, LossFn, np.ndarray, np.ndarray], float],
+    batch_fn: BatchFn,
     model: Module,
     loss_fn: LossFn,
     Xb: np.ndarray,
@@ -406,25 +421,23 @@ def _update(
     epoch: int,
     step: int,
     watch: _Watch,
+    values: np.ndarray | None,
 ) -> float:
     """One gradient step on one batch; returns the batch's mean loss before the step.
 
-    A compiled batch function over the optimizer's own parameters hands its gradients to
-    a library optimizer as one array; otherwise they go through ``p.grad``.
+    With ``values`` (see :func:`_direct`) the parameters live in that array: the
+    compiled loss reads them from it, hands its gradients back as one array, and the
+    optimizer updates the array in place; the loop writes them into the Values
+    whenever anyone may look. Otherwise the gradients go through ``p.grad``.
     """
-    direct = (
-        isinstance(batch_fn, CompiledLoss)
-        and type(opt).step is Optimizer.step  # SGD, Adam: not a step of the user's own
-        and batch_fn.params == opt.params
-    )
     grads = None
-    if not direct:
+    if values is None:
         opt.zero_grad()
     try:
         # an overflow is detected below (or by the engine): numpy need not warn about it
         with np.errstate(over="ignore", invalid="ignore"):
-            if direct:
-                value, grads = batch_fn.loss_and_grad(Xb, yb)
+            if values is not None:
+                value, grads = cast(CompiledLoss, batch_fn).loss_and_grad(Xb, yb, values)
             else:
                 value = batch_fn(model, loss_fn, Xb, yb)
     except OverflowError as err:
@@ -445,10 +458,14 @@ def _update(
             f"({watch.reference:.3g})",
         )
     with np.errstate(over="ignore", invalid="ignore"):
-        values = opt.step(grads) if direct else opt.step()
-    if values is None:  # an optimizer of the user's own
-        values = np.fromiter((p.data for p in opt.params), np.float64, len(opt.params))
-    if not np.isfinite(values).all():
+        if values is not None:
+            opt.step_values(values, grads)
+            new = values
+        else:
+            new = opt.step()
+    if new is None:  # an optimizer of the user's own
+        new = np.fromiter((p.data for p in opt.params), np.float64, len(opt.params))
+    if not np.isfinite(new).all():
         raise watch.diverged(epoch, step, "a parameter overflowed in the update")
     return value
 
@@ -546,6 +563,15 @@ def train(
         file=sys.stderr,
         leave=False,
     )
+    # With a compiled loss the parameters live in one array during the epoch (reading
+    # and writing thousands of Values per update would cost more than the update); they
+    # are written back before every stop() call, every evaluation, and at the end.
+    values = opt.values() if _direct(opt, batch_fn) else None
+
+    def sync() -> None:
+        if values is not None:
+            opt.store(values)
+
     start = time.perf_counter()
     try:
         for epoch in bar:
@@ -562,18 +588,22 @@ def train(
                     epoch + 1,
                     history.steps + 1,
                     watch,
+                    values,
                 )
                 history.steps += 1
                 history.step_loss.append(value)
                 epoch_total += value * len(idx)
                 # between two updates (never inside one); an epoch's last update is
                 # followed by its evaluation first, so a completed epoch is recorded
-                if k < len(batches) - 1 and stop is not None and stop():
-                    history.interrupted = True
-                    break
+                if k < len(batches) - 1 and stop is not None:
+                    sync()
+                    if stop():
+                        history.interrupted = True
+                        break
             if history.interrupted:
                 break
             history.loss.append(epoch_total / n)
+            sync()
             if classify:
                 out = _checked_outputs(model, X, "training data", watch, epoch + 1, history.steps)
                 history.train_accuracy.append(float(np.mean(labels(model, out) == y)))
@@ -597,6 +627,7 @@ def train(
                 history.interrupted = True
                 break
     finally:
+        sync()
         bar.close()
     history.seconds = time.perf_counter() - start
     return history

@@ -122,6 +122,23 @@ def test_parameters_are_read_at_every_call() -> None:
     assert prog.forward([5.0]).tolist() == [-5.0]  # a single sample
 
 
+def test_param_values_stand_in_for_the_parameters_data() -> None:
+    rng = np.random.default_rng(1)
+    params = [Value(float(v)) for v in rng.normal(size=13)]
+    fn = small_net(params)
+    X = np.column_stack([rng.normal(size=(6, 2)), rng.normal(size=6)])
+    prog = compile(fn, X, params)
+    other = rng.normal(size=13)
+    loss, grads = prog.loss_and_grad(X, param_values=other)
+    assert [p.data for p in params] != other.tolist()  # the Values were not touched
+    for p, v in zip(params, other.tolist(), strict=True):
+        p.data = v
+    loss_from_data, grads_from_data = prog.loss_and_grad(X)
+    assert loss_from_data == loss and grads_from_data.tolist() == grads.tolist()
+    with pytest.raises(ValueError, match=r"param_values must have shape \(13,\), got \(12,\)"):
+        prog.value_and_grad(X, param_values=other[:12])
+
+
 def test_several_outputs() -> None:
     prog = compile(lambda a, b: [a + b, a * b, a.exp()], [[1.0, 2.0], [0.5, -1.0]])
     out = prog.forward([[1.0, 2.0], [0.5, -1.0]])

@@ -130,3 +130,29 @@ def test_create_refuses_an_unknown_name_and_adam_momentum() -> None:
         create("rmsprop", [Value(1.0)], 0.1)
     with pytest.raises(ValueError, match="momentum applies to optimizer='sgd' only"):
         create("adam", [Value(1.0)], 0.1, momentum=0.9)
+
+
+@pytest.mark.parametrize("make", [lambda p: SGD(p, 0.1, momentum=0.9), lambda p: Adam(p, 0.01)])
+def test_step_values_is_step_without_touching_the_values(make) -> None:
+    import numpy as np
+
+    start, grads = [1.0, -2.0, 0.5], [0.3, -0.1, 2.0]
+    by_step = params_with_grads(start, grads)
+    a = make(by_step)
+    on_array = params_with_grads(start, grads)
+    b = make(on_array)
+    values = b.values()
+    assert values.tolist() == start
+    for _ in range(3):
+        a.step()
+        b.step_values(values, np.array(grads))
+    # the array holds what step() wrote, bit for bit; the Values are untouched until store
+    assert values.tolist() == [p.data for p in by_step]
+    assert [p.data for p in on_array] == start
+    b.store(values)
+    assert [p.data for p in on_array] == [p.data for p in by_step]
+    assert a.steps == b.steps == 3
+    with pytest.raises(ValueError, match=r"grads must have shape \(3,\), got \(2,\)"):
+        b.step_values(values, np.zeros(2))
+    with pytest.raises(ValueError, match=r"values must be a float64 array of shape \(3,\)"):
+        b.step_values(np.zeros(4), np.zeros(3))

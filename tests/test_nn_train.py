@@ -362,6 +362,35 @@ def test_stop_ends_training_between_two_updates(moons) -> None:
     assert h.to_dict()["interrupted"] is True
 
 
+@pytest.mark.parametrize("engine", ["eager", "compiled"])
+def test_stop_sees_the_parameters_after_each_update(moons, engine: str) -> None:
+    # The compiled loop keeps the parameters in an array between updates; whenever stop()
+    # is asked they are in the Values. Replay the updates by hand and compare each time.
+    X_tr, _, y_tr, _ = moons
+    model, reference = net(), net()
+    opt = Adam(reference.parameters(), lr=0.05)
+    rng = np.random.default_rng(0)
+    expected = []
+    for _ in range(2):
+        for idx in np.split(rng.permutation(45), [20, 40]):
+            opt.zero_grad()
+            cross_entropy_mean = _eager_batch(reference, cross_entropy, X_tr[idx], y_tr[idx])
+            assert math.isfinite(cross_entropy_mean)
+            opt.step()
+            expected.append([p.data for p in reference.parameters()])
+    seen = []
+
+    def stop() -> bool:
+        seen.append([p.data for p in model.parameters()])
+        return False
+
+    h = train(model, X_tr, y_tr, epochs=2, lr=0.05, optimizer="adam", engine=engine, stop=stop)
+    assert h.engine == engine and not h.interrupted
+    # asked after every update but an epoch's last, and after every epoch but the last
+    assert seen == [expected[k] for k in (0, 1, 2, 3, 4)]
+    assert [p.data for p in model.parameters()] == expected[-1]
+
+
 def test_stop_after_the_last_update_is_no_interruption(moons) -> None:
     X_tr, _, y_tr, _ = moons
     h = train(net(), X_tr, y_tr, mode="batch", epochs=3, lr=0.1, stop=lambda: True)

@@ -258,13 +258,23 @@ class Program:
             raise ValueError("compiled program: the inputs contain nan or inf")
         return arr, single
 
-    def _run_forward(self, X: np.ndarray) -> _Plan:
+    def _param_values(self, values: Any) -> np.ndarray:
+        """The parameters' values: ``values`` checked, or each ``p.data`` read."""
+        n = len(self.params)
+        if values is None:
+            return np.fromiter((p.data for p in self.params), np.float64, n)
+        arr = np.asarray(values, dtype=np.float64)
+        if arr.shape != (n,):
+            raise ValueError(
+                f"compiled program: param_values must have shape ({n},), got {np.shape(values)}"
+            )
+        return arr
+
+    def _run_forward(self, X: np.ndarray, param_values: Any = None) -> _Plan:
         plan = self._plan(X.shape[0])
         V = plan.V
         V[: self.n_inputs] = X.T
-        V[self._layout.param_rows] = np.array([p.data for p in self.params], dtype=np.float64)[
-            :, None
-        ]
+        V[self._layout.param_rows] = self._param_values(param_values)[:, None]
         take = np.take
         with np.errstate(all="ignore"):
             for step in plan.steps:
@@ -315,13 +325,20 @@ class Program:
     __call__ = forward
 
     def value_and_grad(
-        self, X: Any, output: int = 0, reduction: str = "mean", input_grads: bool = False
+        self,
+        X: Any,
+        output: int = 0,
+        reduction: str = "mean",
+        input_grads: bool = False,
+        param_values: Any = None,
     ) -> tuple[np.ndarray, ...]:
         """Outputs for the batch and d(reduced output)/d(param) for every parameter.
 
         ``reduction`` is "mean" or "sum" over the batch of output column ``output``.
         Returns ``(outputs (batch, n_outputs), param_grads (n_params,))``, and with
         ``input_grads=True`` also d(reduced output)/d(inputs), shape (batch, n_inputs).
+        ``param_values`` (an array in the order of ``params``) stands in for the
+        parameters' ``.data``: a training loop that keeps them in an array passes it.
         """
         if reduction not in ("mean", "sum"):
             raise ValueError(f"reduction must be 'mean' or 'sum', got {reduction!r}")
@@ -329,7 +346,7 @@ class Program:
             raise ValueError(f"output must be an int in [0, {self.n_outputs}), got {output!r}")
         arr, _ = self._as_batch(X)
         batch = arr.shape[0]
-        plan = self._run_forward(arr)
+        plan = self._run_forward(arr, param_values)
         V, G = plan.V, plan.G
         G.fill(0.0)
         # d(reduced)/d(output of sample b): 1/batch for the mean, 1 for the sum
@@ -388,11 +405,14 @@ class Program:
                     np.add.at(G, rows, flat)
 
     def loss_and_grad(
-        self, X: Any, output: int = 0, reduction: str = "mean"
+        self, X: Any, output: int = 0, reduction: str = "mean", param_values: Any = None
     ) -> tuple[float, np.ndarray]:
         """(the reduced loss, its gradient for every parameter): what ``backward`` adds to
-        ``p.grad``, as an array in the order of ``params``, with no ``p.grad`` touched."""
-        outputs, grads = self.value_and_grad(X, output=output, reduction=reduction)
+        ``p.grad``, as an array in the order of ``params``, with no ``p.grad`` touched
+        (``param_values``: as for :meth:`value_and_grad`)."""
+        outputs, grads = self.value_and_grad(
+            X, output=output, reduction=reduction, param_values=param_values
+        )
         # sum(losses) * (1/n), left to right: the arithmetic of the eager mean
         column = outputs[:, output].tolist()
         total = column[0]
