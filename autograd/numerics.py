@@ -14,13 +14,19 @@ Everything here is about computing *the same bits* in every engine:
   each element (:func:`elementwise`); where a kernel is a formula around exp or log1p,
   only those go element by element and the rest is the same IEEE arithmetic in numpy;
 * :func:`fold_sum` adds along an axis strictly left to right, ``((a0 + a1) + a2) + ...``,
-  the order in which a scalar graph adds (``np.sum`` adds pairwise).
+  the order in which a scalar graph adds (``np.sum`` adds pairwise);
+* inside :func:`vector_math` (the compiled engine with ``exact=False``) the array
+  versions use numpy's own vectorised exp, log, log1p, tanh, sin, cos and power
+  instead: the same formulas, each result within an ulp or two of the C library's,
+  for all elements at once. The mode belongs to the running thread (or asyncio task).
 """
 
 from __future__ import annotations
 
+import contextvars
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -57,6 +63,8 @@ __all__ = [
     "softplus",
     "sqrt",
     "step",
+    "vector_math",
+    "vector_math_on",
 ]
 
 
@@ -208,6 +216,10 @@ def minimum(x: float, y: float) -> float:
 _each_exp = elementwise(math.exp)
 _each_log = elementwise(math.log)
 _each_log1p = elementwise(math.log1p)
+_each_tanh = elementwise(math.tanh)
+_each_sin = elementwise(math.sin)
+_each_cos = elementwise(math.cos)
+_each_pow = elementwise(pow)
 
 # Up to this many elements, a formula kernel (sigmoid, softplus, logaddexp) runs the float
 # kernel on each element: one Python call per element costs less than the formula's ten
@@ -217,9 +229,33 @@ _each_sigmoid = elementwise(sigmoid)
 _each_softplus = elementwise(softplus)
 _each_logaddexp = elementwise(logaddexp)
 
+_VECTOR = contextvars.ContextVar("valuegrad_vector_math", default=False)
+
+
+@contextmanager
+def vector_math() -> Iterator[None]:
+    """Inside, the array kernels use numpy's vectorised exp, log, tanh ... (see above).
+
+    Results differ from the eager engine's by an ulp or two where a transcendental
+    function is involved; a value outside a kernel's domain gives inf or nan (no error),
+    which the caller must check for. The float kernels are unaffected.
+    """
+    token = _VECTOR.set(True)
+    try:
+        yield
+    finally:
+        _VECTOR.reset(token)
+
+
+def vector_math_on() -> bool:
+    """Whether :func:`vector_math` is on in this thread (or asyncio task)."""
+    return _VECTOR.get()
+
 
 def np_exp(x: np.ndarray) -> np.ndarray:
     """exp of each element (the C library's, as ``exp``)."""
+    if _VECTOR.get():
+        return np.exp(x)
     try:
         return _each_exp(x)
     except OverflowError:
@@ -228,6 +264,8 @@ def np_exp(x: np.ndarray) -> np.ndarray:
 
 def np_log(x: np.ndarray) -> np.ndarray:
     """log of each element (the C library's, as ``log``)."""
+    if _VECTOR.get():
+        return np.log(x)
     if np.all(x > 0.0):
         return _each_log(x)
     return elementwise(log)(x)  # raises the eager kernel's error for the culprit
@@ -235,6 +273,8 @@ def np_log(x: np.ndarray) -> np.ndarray:
 
 def np_sqrt(x: np.ndarray) -> np.ndarray:
     """sqrt of each element (correctly rounded, as ``math.sqrt``)."""
+    if _VECTOR.get():
+        return np.sqrt(x)
     if np.any(x < 0.0):
         return elementwise(sqrt)(x)  # raises the eager kernel's error for the culprit
     return np.sqrt(x)
@@ -242,6 +282,10 @@ def np_sqrt(x: np.ndarray) -> np.ndarray:
 
 def np_sigmoid(x: np.ndarray) -> np.ndarray:
     """``sigmoid`` of each element, by the same formula."""
+    if _VECTOR.get():
+        e = np.exp(-np.abs(x))
+        r = 1.0 / (1.0 + e)
+        return np.where(x >= 0.0, r, e * r)  # e / (1 + e), one rounding more
     if x.size <= _SMALL:
         return _each_sigmoid(x)
     e = _each_exp(-np.abs(x))  # exp(-|x|) <= 1 cannot overflow
@@ -250,6 +294,8 @@ def np_sigmoid(x: np.ndarray) -> np.ndarray:
 
 def np_softplus(x: np.ndarray) -> np.ndarray:
     """``softplus`` of each element, by the same formula."""
+    if _VECTOR.get():
+        return np.where(x > 0.0, x, 0.0) + np.log1p(np.exp(-np.abs(x)))
     if x.size <= _SMALL:
         return _each_softplus(x)
     return np.where(x > 0.0, x, 0.0) + _each_log1p(_each_exp(-np.abs(x)))
@@ -257,6 +303,8 @@ def np_softplus(x: np.ndarray) -> np.ndarray:
 
 def np_logaddexp(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """``logaddexp`` of each pair of elements, by the same formula."""
+    if _VECTOR.get():
+        return np.logaddexp(x, y)
     x, y = np.broadcast_arrays(x, y)
     if x.size <= _SMALL:
         return _each_logaddexp(x, y)
@@ -264,6 +312,26 @@ def np_logaddexp(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     # d > 0: x + log1p(exp(-d)); otherwise y + log1p(exp(d)); x == y: x + ln 2
     tail = _each_log1p(_each_exp(np.where(d > 0.0, -d, d)))
     return np.where(x == y, x + _LN2, np.where(d > 0.0, x, y) + tail)
+
+
+def np_tanh(x: np.ndarray) -> np.ndarray:
+    """tanh of each element (the C library's, as ``math.tanh``)."""
+    return np.tanh(x) if _VECTOR.get() else _each_tanh(x)
+
+
+def np_sin(x: np.ndarray) -> np.ndarray:
+    """sin of each element (the C library's, as ``math.sin``)."""
+    return np.sin(x) if _VECTOR.get() else _each_sin(x)
+
+
+def np_cos(x: np.ndarray) -> np.ndarray:
+    """cos of each element (the C library's, as ``math.cos``)."""
+    return np.cos(x) if _VECTOR.get() else _each_cos(x)
+
+
+def np_pow(x: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """x ** n for each pair of elements (as ``pow``, with its errors)."""
+    return np.power(x, n) if _VECTOR.get() else _each_pow(x, n)
 
 
 def np_relu(x: np.ndarray) -> np.ndarray:
@@ -294,9 +362,3 @@ def np_maximum(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 def np_minimum(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """``minimum`` of each pair of elements."""
     return np.where(x <= y, x, y)
-
-
-np_tanh = elementwise(math.tanh)
-np_sin = elementwise(math.sin)
-np_cos = elementwise(math.cos)
-np_pow = elementwise(pow)

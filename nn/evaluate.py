@@ -17,17 +17,23 @@ from nn.module import Module
 __all__ = ["accuracy", "evaluate", "labels", "numpy_loss", "outputs", "predict", "predict_proba"]
 
 
-def outputs(model: Module, X: np.ndarray, *, output_activation: bool = True) -> np.ndarray:
+def outputs(
+    model: Module, X: np.ndarray, *, output_activation: bool = True, exact: bool = True
+) -> np.ndarray:
     """The model's outputs for every row of X as an (n, k) float array (no graph).
 
     ``output_activation=False`` asks an MLP for its logits; other modules ignore it.
+    ``exact=False`` lets an MLP use matrix products (equal to rounding, see
+    ``MLP.layer_outputs_numpy``).
     """
     X = np.asarray(X, dtype=np.float64)
     if X.ndim != 2:
         raise ValueError(f"X must be a 2-D array (one row per sample), got shape {X.shape}")
     forward_numpy = getattr(model, "forward_numpy", None)
     if forward_numpy is not None:
-        return forward_numpy(X, output_activation=output_activation)
+        if exact:
+            return forward_numpy(X, output_activation=output_activation)
+        return forward_numpy(X, output_activation=output_activation, exact=False)
     with no_grad():
         rows = []
         for x in X.tolist():
@@ -83,11 +89,14 @@ def accuracy(model: Module, X: np.ndarray, y: np.ndarray) -> float:
     return float(np.mean(predict(model, X) == y))
 
 
-def numpy_loss(name: str, model: Module, out: np.ndarray, X: np.ndarray, y: np.ndarray) -> float:
+def numpy_loss(
+    name: str, model: Module, out: np.ndarray, X: np.ndarray, y: np.ndarray, exact: bool = True
+) -> float:
     """The mean of a named loss of ``nn.losses`` over a data set, from the outputs (numpy).
 
     The same formulas as the scalar losses, vectorised; ``tests/test_nn_evaluate.py``
     checks each against its ``nn.losses`` function on random outputs and targets.
+    (``exact``: as for :func:`outputs`, when the loss needs the logits.)
     """
     if name == "cross_entropy":
         return float(-np.mean(_log_softmax(out)[np.arange(len(y)), y]))
@@ -98,7 +107,7 @@ def numpy_loss(name: str, model: Module, out: np.ndarray, X: np.ndarray, y: np.n
     if name == "binary_cross_entropy":
         t = y.reshape(-1).astype(np.float64)
         if _sigmoid_output(model) and hasattr(model, "forward_numpy"):
-            z = outputs(model, X, output_activation=False)[:, 0]
+            z = outputs(model, X, output_activation=False, exact=exact)[:, 0]
             # softplus(z) - t z, stably
             return float(np.mean(np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z))) - t * z))
         p = np.clip(out[:, 0], 1e-15, 1 - 1e-15)  # evaluation only: report, don't fail
@@ -107,14 +116,25 @@ def numpy_loss(name: str, model: Module, out: np.ndarray, X: np.ndarray, y: np.n
 
 
 def evaluate(
-    model: Module, X: np.ndarray, y: np.ndarray, loss: str | LossFn = "cross_entropy"
+    model: Module,
+    X: np.ndarray,
+    y: np.ndarray,
+    loss: str | LossFn = "cross_entropy",
+    *,
+    exact: bool = True,
+    out: np.ndarray | None = None,
 ) -> tuple[float, float | None]:
-    """(mean loss, accuracy) over a data set, no graph; accuracy is None for non-integer y."""
+    """(mean loss, accuracy) over a data set, no graph; accuracy is None for non-integer y.
+
+    ``exact``: as for :func:`outputs`; ``out``, the model's outputs on X when the caller
+    has them already.
+    """
     X, y = np.asarray(X, dtype=np.float64), np.asarray(y)
-    out = outputs(model, X)
+    if out is None:
+        out = outputs(model, X, exact=exact)
     name, loss_fn = resolve(loss)
     if name is not None:
-        mean_loss = numpy_loss(name, model, out, X, y)
+        mean_loss = numpy_loss(name, model, out, X, y, exact)
     else:
         with no_grad():
             losses = [

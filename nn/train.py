@@ -17,12 +17,18 @@ an *engine*, picked by name:
   batches by ``autograd.compile`` -- the same arithmetic, many times faster. Targets
   enter the recording as inputs (class labels as one-hot vectors), so the graph does not
   depend on them;
+* ``"fast"``: compiled with ``exact=False``: a layer's weighted sums run as matrix
+  products (BLAS) and the transcendental functions with numpy's vector math. The
+  numbers agree with the other two to rounding, not to the last bit, so a long run
+  drifts apart from them by rounding noise; in exchange a wide network (the digits)
+  trains several times faster;
 * ``"auto"`` (default): compiled where the recording is the same for every sample,
   eager otherwise (a model or loss that branches on the data).
 
 Evaluation (accuracies and the test loss at the end of each epoch) records no graph: an
 ``MLP`` is evaluated with numpy from its current weights (``MLP.forward_numpy``, the
-same arithmetic as the eager forward), any other module under ``no_grad``.
+same arithmetic as the eager forward; matrix products with ``engine="fast"``), any
+other module under ``no_grad``.
 
 Divergence. Gradient descent that works makes the loss fall, or wander near where it
 started; one that diverges makes it explode. ``train`` raises ``TrainingDivergedError``
@@ -208,21 +214,32 @@ class CompiledLoss:
 
 
 def compile_loss(
-    model: Module, X: np.ndarray, y: np.ndarray, loss: str | LossFn = "cross_entropy"
+    model: Module,
+    X: np.ndarray,
+    y: np.ndarray,
+    loss: str | LossFn = "cross_entropy",
+    *,
+    exact: bool = True,
 ) -> CompiledLoss:
     """The per-sample ``loss`` of ``model`` compiled once, for batches of (X, y) rows.
 
     Targets enter the recording as inputs (class labels as one-hot vectors), so one
     recording serves every sample; ``X`` and ``y`` give the example rows it is recorded
     on. A graph that depends on the data raises ``DataDependentGraphError``.
+    ``exact=False``: see ``autograd.compile`` (the engine "fast").
     """
     loss_name, loss_fn = resolve(loss)
     X, y = np.asarray(X, dtype=np.float64), np.asarray(y)
-    return _compile_batches(model, loss_fn, loss_name, X, y)
+    return _compile_batches(model, loss_fn, loss_name, X, y, exact)
 
 
 def _compile_batches(
-    model: Module, loss_fn: LossFn, loss_name: str | None, X: np.ndarray, y: np.ndarray
+    model: Module,
+    loss_fn: LossFn,
+    loss_name: str | None,
+    X: np.ndarray,
+    y: np.ndarray,
+    exact: bool = True,
 ) -> CompiledLoss:
     """A batch function that replays the per-sample loss graph compiled once (see above)."""
     n_inputs = X.shape[1]
@@ -234,7 +251,7 @@ def _compile_batches(
         target = columns[n_inputs] if single_target else list(columns[n_inputs:])
         return loss_fn(model(list(columns[:n_inputs])), target)
 
-    program = compile(sample_loss, np.hstack([X, targets]), model.parameters())
+    program = compile(sample_loss, np.hstack([X, targets]), model.parameters(), exact=exact)
     return CompiledLoss(program, loss_name, targets.shape[1])
 
 
@@ -244,21 +261,22 @@ def _engine(
     """(batch function, the engine's name) for ``train(engine=...)``."""
     if engine == "eager":
         return _eager_batch, "eager"
+    name = "fast" if engine == "fast" else "compiled"
     try:
-        return _compile_batches(model, loss_fn, loss_name, X, y), "compiled"
+        return _compile_batches(model, loss_fn, loss_name, X, y, exact=name == "compiled"), name
     except DataDependentGraphError:
-        if engine == "compiled":
+        if engine != "auto":
             raise
     except (TypeError, ValueError) as err:
         # e.g. a custom loss that indexes with its target: it cannot take a placeholder
-        if engine == "compiled":
+        if engine != "auto":
             raise ValueError(
                 f"the compiled engine cannot record this model and loss ({err}); use engine='eager'"
             ) from err
     return _eager_batch, "eager"
 
 
-ENGINES = ("auto", "eager", "compiled")
+ENGINES = ("auto", "eager", "compiled", "fast")
 """The engine names ``train`` accepts (see the module docstring)."""
 
 
@@ -471,12 +489,12 @@ def _update(
 
 
 def _checked_outputs(
-    model: Module, X: np.ndarray, what: str, watch: _Watch, epoch: int, step: int
+    model: Module, X: np.ndarray, what: str, watch: _Watch, epoch: int, step: int, exact: bool
 ) -> np.ndarray:
     """The model's outputs on X after an update; divergence if they are not finite."""
     try:
         with np.errstate(over="ignore", invalid="ignore"):
-            out = outputs(model, X)
+            out = outputs(model, X, exact=exact)
     except OverflowError as err:  # a generic module, evaluated by the engine
         raise watch.diverged(epoch, step, f"the network's outputs on the {what}: {err}") from err
     if not np.isfinite(out).all():
@@ -512,7 +530,8 @@ def train(
     (default ``DEFAULT_LR``), or an ``Optimizer`` you built (then leave ``lr`` unset, which
     also lets you train a subset of the parameters). ``seed`` drives the shuffling of
     stochastic mode. Accuracies are recorded when ``y`` holds integer class labels.
-    ``engine`` is "auto" (compiled when possible), "eager" or "compiled"; the history
+    ``engine`` is "auto" (compiled when possible), "eager", "compiled" or "fast" (compiled
+    with matrix products: equal to rounding, see the module docstring); the history
     records the one used. ``stop()``, called after every update, ends training early
     when it returns True (the history is then marked ``interrupted``). ``progress``
     shows a tqdm bar on stderr (``progress_desc`` and ``progress_unit`` label it).
@@ -567,6 +586,7 @@ def train(
     # and writing thousands of Values per update would cost more than the update); they
     # are written back before every stop() call, every evaluation, and at the end.
     values = opt.values() if _direct(opt, batch_fn) else None
+    exact = engine != "fast"  # how the epoch's evaluations compute the outputs
 
     def sync() -> None:
         if values is not None:
@@ -605,12 +625,18 @@ def train(
             history.loss.append(epoch_total / n)
             sync()
             if classify:
-                out = _checked_outputs(model, X, "training data", watch, epoch + 1, history.steps)
+                out = _checked_outputs(
+                    model, X, "training data", watch, epoch + 1, history.steps, exact
+                )
                 history.train_accuracy.append(float(np.mean(labels(model, out) == y)))
             if has_test:
-                _checked_outputs(model, X_test, "test data", watch, epoch + 1, history.steps)
+                out = _checked_outputs(
+                    model, X_test, "test data", watch, epoch + 1, history.steps, exact
+                )
                 with np.errstate(over="ignore", invalid="ignore"):
-                    test_loss, test_acc = evaluate(model, X_test, y_test, loss)
+                    test_loss, test_acc = evaluate(
+                        model, X_test, y_test, loss, exact=exact, out=out
+                    )
                 if not math.isfinite(test_loss):
                     raise watch.diverged(
                         epoch + 1, history.steps, f"the test loss is {test_loss!r}"

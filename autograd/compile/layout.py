@@ -23,7 +23,17 @@ import numpy as np
 from autograd import ops
 from autograd.value import Value
 
-__all__ = ["Access", "Group", "Layout", "Operand", "ProgramNode", "fuse_sums", "lay_out"]
+__all__ = [
+    "Access",
+    "Dense",
+    "Group",
+    "Layout",
+    "Operand",
+    "ProgramNode",
+    "find_dense",
+    "fuse_sums",
+    "lay_out",
+]
 
 
 @dataclass(eq=False)
@@ -270,3 +280,82 @@ def lay_out(
         output_rows=np.array([row[o] for o in outputs], dtype=np.intp),
         depth=max(depth.values(), default=0),
     )
+
+
+@dataclass
+class Dense:
+    """A layer's weighted sums, ``z_j = sum_i W_ji x_i`` for every neuron j: a matrix product.
+
+    Found by :func:`find_dense` for ``Program(exact=False)``: a fused-sum group whose
+    terms are exactly the rows of one multiplication group, parameter times layer input,
+    read by nothing else. The product ``W @ x`` replaces both (BLAS adds in its own
+    order, so the sums agree with the eager ones to rounding, not to the bit).
+    """
+
+    sum_group: int  # index of the fused-sum group it computes
+    mul_group: int  # index of the multiplication group it makes unnecessary
+    weights: np.ndarray  # (blocks, width) parameter indices: W_ji is params[weights[j, i]]
+    inputs: slice | np.ndarray  # the ``width`` rows of the layer input x
+    inputs_need_grad: bool
+    inputs_only: bool  # x is a program input: its gradient only on request
+
+
+def _readers(groups: list[Group], rows: int) -> np.ndarray:
+    """How many group operands read each row (a tile counts once per row)."""
+    count = np.zeros(rows, dtype=np.intp)
+    for g in groups:
+        for op in g.operands:
+            if isinstance(op.rows, slice):
+                count[op.rows] += 1
+            else:
+                np.add.at(count, op.rows, 1)
+    return count
+
+
+def find_dense(layout: Layout, n_inputs: int, n_params: int) -> list[Dense]:
+    """Every weighted sum of the layout that is a matrix product (see :class:`Dense`)."""
+    groups = layout.groups
+    by_start = {g.out.start: k for k, g in enumerate(groups)}
+    readers = _readers(groups, layout.rows)
+    outputs = layout.output_rows
+    found = []
+    for s, g in enumerate(groups):
+        if g.prim is not None or len(g.operands) != 1:
+            continue
+        blocks, width = g.shape
+        (terms,) = g.operands
+        m = by_start.get(terms.start) if terms.access is Access.AFFINE else None
+        if m is None or terms.strides not in ((width, 1), (0, 1)):
+            continue
+        mul = groups[m]
+        n_terms = mul.out.stop - mul.out.start
+        if mul.prim is not ops.MUL or n_terms != blocks * width:
+            continue
+        used_elsewhere = np.any(readers[mul.out] != 1) or np.any(
+            (outputs >= mul.out.start) & (outputs < mul.out.stop)
+        )
+        if used_elsewhere:
+            continue  # a product is used elsewhere too: it must stay
+        dense = _dense_operands(mul, blocks, width, n_inputs, n_params)
+        if dense is not None:
+            weights, x = dense
+            found.append(Dense(s, m, weights, x.rows, x.needs_grad, x.inputs_only))
+    return found
+
+
+def _dense_operands(
+    mul: Group, blocks: int, width: int, n_inputs: int, n_params: int
+) -> tuple[np.ndarray, Operand] | None:
+    """(parameter indices (blocks, width), the layer-input operand) of a product group
+    ``W_ji * x_i`` (either way round), or None when it is not one."""
+    for k in (0, 1):
+        w, x = mul.operands[k], mul.operands[1 - k]
+        if isinstance(w.rows, slice) or w.access not in (Access.AFFINE, Access.GATHER):
+            continue
+        if not np.all((w.rows >= n_inputs) & (w.rows < n_inputs + n_params)):
+            continue  # W must be parameters: the same numbers for every sample
+        if mul.shape == (blocks, width) and x.access is Access.TILE:
+            return (w.rows.reshape(blocks, width) - n_inputs, x)
+        if blocks == 1 and mul.shape == (width,) and x.access is Access.AFFINE:
+            return (w.rows.reshape(1, width) - n_inputs, x)
+    return None
