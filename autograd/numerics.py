@@ -31,6 +31,7 @@ from contextlib import contextmanager
 import numpy as np
 
 __all__ = [
+    "VECTOR_UFUNCS",
     "div",
     "elementwise",
     "exp",
@@ -283,9 +284,13 @@ def np_sqrt(x: np.ndarray) -> np.ndarray:
 def np_sigmoid(x: np.ndarray) -> np.ndarray:
     """``sigmoid`` of each element, by the same formula."""
     if _VECTOR.get():
-        e = np.exp(-np.abs(x))
-        r = 1.0 / (1.0 + e)
-        return np.where(x >= 0.0, r, e * r)  # e / (1 + e), one rounding more
+        # 1 / (1 + e^-x) in four passes: within a few ulps everywhere; below x = -709
+        # e^-x is inf (numpy's overflow flag is the caller's to silence) and the result
+        # 0, where the true value (< 1e-308) underflows anyway
+        t = np.negative(x)
+        np.exp(t, out=t)
+        t += 1.0
+        return np.divide(1.0, t, out=t)
     if x.size <= _SMALL:
         return _each_sigmoid(x)
     e = _each_exp(-np.abs(x))  # exp(-|x|) <= 1 cannot overflow
@@ -295,7 +300,7 @@ def np_sigmoid(x: np.ndarray) -> np.ndarray:
 def np_softplus(x: np.ndarray) -> np.ndarray:
     """``softplus`` of each element, by the same formula."""
     if _VECTOR.get():
-        return np.where(x > 0.0, x, 0.0) + np.log1p(np.exp(-np.abs(x)))
+        return np.logaddexp(0.0, x)  # log(e^0 + e^x), numpy's stable form
     if x.size <= _SMALL:
         return _each_softplus(x)
     return np.where(x > 0.0, x, 0.0) + _each_log1p(_each_exp(-np.abs(x)))
@@ -336,6 +341,8 @@ def np_pow(x: np.ndarray, n: np.ndarray) -> np.ndarray:
 
 def np_relu(x: np.ndarray) -> np.ndarray:
     """``relu`` of each element."""
+    if _VECTOR.get():
+        return np.maximum(x, 0.0)  # one pass (a -0.0 may stay -0.0: equal to 0.0)
     return np.where(x > 0.0, x, 0.0)
 
 
@@ -362,3 +369,17 @@ def np_maximum(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 def np_minimum(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """``minimum`` of each pair of elements."""
     return np.where(x <= y, x, y)
+
+
+# The kernels whose vector_math form is exactly one numpy ufunc: a program compiled with
+# exact=False calls the ufunc itself, writing into its buffer (no temporary, no wrapper).
+VECTOR_UFUNCS: dict[Callable[..., np.ndarray], np.ufunc] = {
+    np_exp: np.exp,
+    np_log: np.log,
+    np_sqrt: np.sqrt,
+    np_logaddexp: np.logaddexp,
+    np_tanh: np.tanh,
+    np_sin: np.sin,
+    np_cos: np.cos,
+    np_pow: np.power,
+}

@@ -368,7 +368,8 @@ class MLP(Module):
             elif exact:
                 A = ACTIVATIONS[layer.activation].np_fn(Z)
             else:
-                with vector_math():
+                # (a sigmoid's e^-z overflows harmlessly below z = -709: its result is 0)
+                with vector_math(), np.errstate(over="ignore"):
                     A = ACTIVATIONS[layer.activation].np_fn(Z)
             outputs.append(A)
         return outputs

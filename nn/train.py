@@ -198,8 +198,12 @@ class CompiledLoss:
         self.params = program.params
         self._loss_name = loss_name
         self._width = width
+        # class index -> one-hot row, by indexing this identity (made once, not per batch)
+        self._one_hot = np.eye(width) if loss_name == "cross_entropy" else None
 
     def _rows(self, Xb: np.ndarray, yb: np.ndarray) -> np.ndarray:
+        if self._one_hot is not None and yb.ndim == 1 and yb.dtype.kind in "iu":
+            return np.concatenate((Xb, self._one_hot[yb]), axis=1)
         return np.hstack([Xb, _target_columns(self._loss_name, yb, self._width)])
 
     def __call__(self, model: Module, loss_fn: LossFn, Xb: np.ndarray, yb: np.ndarray) -> float:

@@ -130,6 +130,38 @@ def test_a_single_neuron_layer_and_either_operand_order() -> None:
     assert grads.tolist() == pytest.approx([*(slope @ rows), slope.sum()], rel=1e-13)
 
 
+def test_weights_in_any_parameter_order_and_a_strided_parameter_array() -> None:
+    # An MLP's parameters come neuron after neuron, so W is a strided view of the
+    # parameter vector; in another order the program gathers W instead. Both, and a
+    # parameter array that is itself a strided view, give the eager gradients.
+    net = MLP(5, [4, 3], activation="tanh", seed=3)
+    rng = np.random.default_rng(3)
+    rows = np.hstack([rng.normal(size=(6, 5)), rng.normal(size=(6, 3))])
+    loss, grads, _ = eager(net, squared_error, rows, 5)
+    params = net.parameters()
+    order = rng.permutation(len(params))
+
+    def fn(*cols: Value) -> Value:
+        return squared_error(net(list(cols[:5])), list(cols[5:]))
+
+    shuffled = compile(fn, rows, [params[k] for k in order], exact=False)
+    assert shuffled.num_dense == 2
+    out, g = shuffled.value_and_grad(rows)
+    assert out.mean() == pytest.approx(loss, rel=1e-13) and close(g, grads[order])
+    in_order = compile(fn, rows, params, exact=False)
+    values = np.array([p.data for p in params])
+    spaced = np.zeros(2 * len(values))
+    spaced[::2] = values  # a view with a stride of two floats
+    out2, g2 = in_order.value_and_grad(rows, param_values=spaced[::2])
+    assert out2.mean() == pytest.approx(loss, rel=1e-13) and close(g2, grads)
+    # and a changed parameter array is read, not a stale copy
+    out3, _ = in_order.value_and_grad(rows, param_values=values * 0.5)
+    net_half = MLP(5, [4, 3], activation="tanh", seed=3)
+    for p in net_half.parameters():
+        p.data *= 0.5
+    assert out3.mean() == pytest.approx(eager(net_half, squared_error, rows, 5)[0], rel=1e-13)
+
+
 def test_a_product_used_twice_or_a_shared_weight_stays_elementwise() -> None:
     w = [Value(v) for v in (0.5, -1.5, 2.0)]
 

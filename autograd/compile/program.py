@@ -26,7 +26,7 @@ import numpy as np
 
 from autograd.compile.layout import Access, Dense, Group, Operand, find_dense, fuse_sums, lay_out
 from autograd.compile.record import multi_toposort
-from autograd.numerics import fold_sum, vector_math
+from autograd.numerics import VECTOR_UFUNCS, fold_sum, vector_math
 from autograd.value import Value
 
 __all__ = ["GradTarget", "Program", "StepMode"]
@@ -57,6 +57,42 @@ def _locals_where_needed(step: _Step) -> tuple[np.ndarray, ...]:
         for k in range(prim.arity):
             partials[k][idx] = float(local[k])
     return tuple(partials)
+
+
+def _affine(weights: np.ndarray) -> tuple[int, int, int] | None:
+    """(first, row step, column step) when ``weights[j, i] == first + j*row + i*col`` (an
+    MLP's parameters, neuron after neuron: W is then a strided view of the parameter
+    vector, no gather), else None."""
+    blocks, width = weights.shape
+    first = int(weights[0, 0])
+    row = int(weights[1, 0] - first) if blocks > 1 else 0
+    col = int(weights[0, 1] - first) if width > 1 else 0
+    if row < 0 or col < 0:
+        return None
+    expected = first + row * np.arange(blocks)[:, None] + col * np.arange(width)[None, :]
+    return (first, row, col) if np.array_equal(weights, expected) else None
+
+
+def _weights(vector: np.ndarray, step: _Step) -> np.ndarray:
+    """A DENSE step's W, (blocks, width), read from a vector in the order of the params:
+    a strided view when the indices allow one (writing into it writes the vector), else a
+    gathered copy."""
+    assert step.dense is not None
+    if step.strides is None:
+        return vector[step.dense.weights]
+    first, row, col = step.strides
+    item = vector.strides[0]
+    if vector.flags.c_contiguous:  # (np.ndarray over the buffer: cheaper than as_strided)
+        return np.ndarray(
+            step.dense.weights.shape,
+            np.float64,
+            buffer=vector,
+            offset=first * item,
+            strides=(row * item, col * item),
+        )
+    return np.lib.stride_tricks.as_strided(
+        vector[first:], shape=step.dense.weights.shape, strides=(row * item, col * item)
+    )
 
 
 class StepMode(enum.Enum):
@@ -100,8 +136,10 @@ class _Step:
     mode: StepMode
     grads: tuple[GradTarget, ...]  # one per operand that needs a gradient
     param_grads: tuple[GradTarget, ...]  # those, but for the operands that read only inputs
+    kernel: Any = None  # UFUNC, CALL: the forward on arrays
     dense: Dense | None = None  # DENSE: the product it computes
-    matrix: np.ndarray | None = None  # DENSE: W, gathered from the parameters each forward
+    matrix: np.ndarray | None = None  # DENSE: W, read from the parameters each forward
+    strides: tuple[int, int, int] | None = None  # DENSE: W as a view of them (see _affine)
 
 
 @dataclass
@@ -214,18 +252,20 @@ class Program:
             upstream = G[g.out].reshape(out_shape)
             dense = self._dense.get(index)
             if dense is not None:
-                plan.steps.append(
-                    _Step(g, [], out, upstream, (), (), StepMode.DENSE, (), (), dense)
-                )
+                strides = _affine(dense.weights)
+                step = _Step(g, [], out, upstream, (), (), StepMode.DENSE, (), (), dense=dense)
+                step.strides = strides
+                plan.steps.append(step)
                 continue
             readers = [self._reader(V, op, g, batch) for op in g.operands]
             if g.prim is None:
                 upstream = upstream[:, None, :]  # every term of a sum gets the sum's gradient
                 mode = StepMode.SUM
-            elif isinstance(g.prim.np_forward, np.ufunc):
-                mode = StepMode.UFUNC
             else:
-                mode = StepMode.CALL
+                kernel = g.prim.np_forward
+                if not self.exact:  # numpy's own ufunc where that is the vector form
+                    kernel = VECTOR_UFUNCS.get(kernel, kernel)
+                mode = StepMode.UFUNC if isinstance(kernel, np.ufunc) else StepMode.CALL
             grads = tuple(
                 GradTarget(k, op.access, self._target(G, op, g, batch), op.rows, op.block_order)
                 for k, op in enumerate(g.operands)
@@ -244,6 +284,7 @@ class Program:
                     mode=mode,
                     grads=grads,
                     param_grads=param_grads,
+                    kernel=None if g.prim is None else kernel,
                 )
             )
         if not self.exact:
@@ -359,7 +400,7 @@ class Program:
             V[rows] = values[self._array_params][:, None]
             for step in plan.steps:
                 if step.dense is not None:
-                    step.matrix = values[step.dense.weights]
+                    step.matrix = _weights(values, step)
             with vector_math():
                 self._forward_steps(plan)
             # every row a step wrote (the inputs were checked, the constants are finite
@@ -383,14 +424,14 @@ class Program:
                     take(V, rows, axis=0, out=buffer)
                 mode = step.mode
                 if mode is StepMode.UFUNC:
-                    step.group.prim.np_forward(*step.args, out=step.out)
+                    step.kernel(*step.args, out=step.out)
                 elif mode is StepMode.SUM:
                     _sum_terms(step.args[0], step.out)
                 elif mode is StepMode.DENSE:
                     # z_j = sum_i W_ji x_i for every neuron j and sample: z = W @ x
                     np.matmul(step.matrix, V[step.dense.inputs], out=step.out)
                 else:
-                    step.out[...] = step.group.prim.np_forward(*step.args)
+                    step.out[...] = step.kernel(*step.args)
 
     def _raise_non_finite(self, plan: _Plan, values: np.ndarray) -> None:
         """Raise the error the eager engine would raise, for the first non-finite node."""
@@ -457,7 +498,13 @@ class Program:
         if self.exact:
             G.fill(0.0)
         else:
-            G[: self._layout.const_rows.stop] = 0.0  # inputs, parameters, constants
+            # the rows a backward step may add into: the inputs, the parameters read from
+            # the array, the constants and the computed rows (the matrix products' weights
+            # and the products they replace are never touched: on a wide network they are
+            # most of the array)
+            G[: self.n_inputs] = 0.0
+            G[self.n_inputs + self._array_params] = 0.0
+            G[self._layout.const_rows] = 0.0
             for rows in plan.live:
                 G[rows] = 0.0
         # d(reduced)/d(output of sample b): 1/batch for the mean, 1 for the sum
@@ -499,7 +546,10 @@ class Program:
         assert dense is not None and step.matrix is not None
         up = step.upstream  # (blocks, batch)
         x = V[dense.inputs]
-        grads[dense.weights] += up @ x.T  # distinct parameters: no scatter-add needed
+        if step.strides is not None:
+            _weights(grads, step)[...] += up @ x.T  # a view: the product adds in place
+        else:
+            grads[dense.weights] += up @ x.T  # distinct parameters: no scatter-add needed
         if dense.inputs_need_grad and (input_grads or not dense.inputs_only):
             G[dense.inputs] += step.matrix.T @ up
 
