@@ -8,14 +8,16 @@ Two tables.
    64-10, with bias so that every engine trains the same parameters) trained with the
    ``classify --dataset digits`` defaults (Adam, lr 0.02, mini-batches of 32, 1347
    training images), from the same initial weights and in the same batch order, on:
-   valuegrad eager (one epoch, once: it takes seconds), valuegrad compiled, the same
-   network written by hand in numpy (``benchmarks/references.py``, its BLAS on one
-   thread) and PyTorch (CPU, float64, one thread). Each run measures the training
+   valuegrad eager (one epoch, once: it takes seconds), valuegrad compiled (the eager
+   numbers to the bit), valuegrad fast (compiled with ``exact=False``: matrix products,
+   equal to rounding), the same network written by hand in numpy
+   (``benchmarks/references.py``, its BLAS on one thread) and PyTorch (CPU, float64,
+   one thread). Each run measures the training
    accuracy after every epoch, as ``nn.train`` does. Time per epoch is the best of a
    few interleaved repeats of the epoch loop (the compiled engine's one-off recording
-   is listed on its own). Then the compiled epoch taken apart: replaying the batches
-   (forward + backward), the optimizer's update of every parameter, train's checks
-   for a finite loss and finite parameters, and the accuracy pass.
+   is listed on its own). Then the compiled and the fast epochs taken apart: replaying
+   the batches (forward + backward), the optimizer's update of the parameter array,
+   train's checks for a finite loss and finite parameters, and the accuracy pass.
 
 2. **Growth with graph size and batch size.** MLPs from 64-16-10 to the lecture's
    "Computation cost" network 784-512-256-10 (535,040 weights, 535,818 parameters; one
@@ -23,9 +25,11 @@ Two tables.
    record one sample's graph (the eager forward pass and loss), to build a ``Program``
    from that recording, and ``compile`` as ``train`` calls it (three recordings checked
    against each other, then the Program); peak memory (VmHWM) after compiling; then for
-   each batch size the replay (``value_and_grad``: forward + backward, the first call,
-   which also plans the buffers, and the best of the next ones) against the numpy
-   reference's forward + backward of the same batch, and the peak memory after it.
+   each batch size the replay (``value_and_grad``: forward + backward, given the
+   parameters as one array as ``train`` gives them; the first call, which also plans
+   the buffers, and the best of the next ones), exact and with ``exact=False``, against
+   the numpy reference's forward + backward of the same batch, and the peak memory
+   after it.
 
 Every engine's loss is checked against valuegrad's before it is timed. The machine
 this runs on may be shared: the ratios, measured side by side, are the point.
@@ -49,7 +53,8 @@ import numpy as np
 from autograd import Program, Value, compile, toposort
 from benchmarks import references
 from benchmarks.suite import _batches, _optional
-from nn import MLP, Adam, accuracy, cross_entropy, train
+from nn import MLP, Adam, cross_entropy, train
+from nn.evaluate import labels, outputs
 from nn.train import _compile_batches
 from valuegrad import digits
 
@@ -133,6 +138,7 @@ def epoch_row(hidden: list[int], epochs: int, repeats: int, torch: Any) -> dict[
 
     runs: dict[str, Callable[[], float]] = {
         "compiled": lambda: ours("compiled", epochs),
+        "fast": lambda: ours("fast", epochs),
         "numpy": numpy_run,
     }
     if torch is not None:
@@ -146,31 +152,40 @@ def epoch_row(hidden: list[int], epochs: int, repeats: int, torch: Any) -> dict[
     per_epoch = len(order[0])
     if losses["eager"] != losses["compiled"][:per_epoch]:
         raise RuntimeError("the eager and compiled losses differ")
-    for name in ("numpy", "torch"):
+    for name in ("fast", "numpy", "torch"):
         if name in losses and abs(losses[name][0] - losses["compiled"][0]) > 1e-12:
             raise RuntimeError(f"{name}'s first loss differs: {losses[name][0]!r}")
     t = time.perf_counter()
     _compile_batches(_net(hidden, seed), cross_entropy, "cross_entropy", X, y)
     best["record"] = time.perf_counter() - t
-    best["breakdown"] = compiled_breakdown(hidden, X, y, order[0], repeats)
+    best["breakdown"] = compiled_breakdown(hidden, X, y, order[0], repeats, exact=True)
+    best["breakdown_fast"] = compiled_breakdown(hidden, X, y, order[0], repeats, exact=False)
     name = "-".join(map(str, [64, *hidden, 10]))
     return {"network": name, "params": start.num_parameters(), "updates": per_epoch, **best}
 
 
 def compiled_breakdown(
-    hidden: list[int], X: np.ndarray, y: np.ndarray, batches: list[np.ndarray], repeats: int
+    hidden: list[int],
+    X: np.ndarray,
+    y: np.ndarray,
+    batches: list[np.ndarray],
+    repeats: int,
+    exact: bool,
 ) -> dict[str, float]:
     """One compiled epoch taken apart (seconds): the steps of ``nn.train``'s loop, each timed.
 
     Per batch, as ``nn.train``'s compiled engine does it: the replay (forward and
-    backward, the loss and the gradient array, ``loss_and_grad``), the optimizer (Adam's
-    vectorised ``step`` given that array, which writes every parameter Value) and
-    train's checks (a finite loss, finite parameters); then the accuracy pass over the
-    training set. The best epoch of ``repeats`` (after one that plans the buffers).
+    backward, the loss and the gradient array, ``loss_and_grad`` on the parameter
+    array), the optimizer (Adam's ``step_values`` on that array) and train's checks (a
+    finite loss, finite parameters); then the parameters written back into the Values
+    and the accuracy pass over the training set (the numpy forward, exact or with
+    matrix products as the engine). The best epoch of ``repeats`` (after one that
+    plans the buffers).
     """
     net = _net(hidden, D["seed"])
-    batch = _compile_batches(net, cross_entropy, "cross_entropy", X, y)
+    batch = _compile_batches(net, cross_entropy, "cross_entropy", X, y, exact)
     opt = Adam(net.parameters(), D["lr"])
+    values = opt.values()
     clock = time.perf_counter
     best: dict[str, float] = {}
     for _ in range(repeats + 1):
@@ -178,9 +193,9 @@ def compiled_breakdown(
         parts = dict.fromkeys(("replay", "update", "checks", "evaluate"), 0.0)
         for idx in batches:
             t1 = clock()
-            value, grads = batch.loss_and_grad(X[idx], y[idx])
+            value, grads = batch.loss_and_grad(X[idx], y[idx], values)
             t2 = clock()
-            values = opt.step(grads)
+            opt.step_values(values, grads)
             t3 = clock()
             if not (math.isfinite(value) and np.isfinite(values).all()):
                 raise RuntimeError("the breakdown's training diverged")
@@ -189,7 +204,8 @@ def compiled_breakdown(
             parts["replay"] += t2 - t1
             parts["checks"] += t4 - t3
         t = clock()
-        accuracy(net, X, y)
+        opt.store(values)
+        labels(net, outputs(net, X, exact=exact))
         parts["evaluate"] = clock() - t
         if not best or sum(parts.values()) < sum(best.values()):
             best = parts
@@ -197,38 +213,39 @@ def compiled_breakdown(
 
 
 def format_epochs(rows: list[dict[str, Any]]) -> str:
-    """The per-epoch table and the breakdown of the compiled epoch, as Markdown."""
+    """The per-epoch table and the breakdown of the compiled epochs, as Markdown."""
     lines = [
         "| digits network (1347 images, batches of 32, Adam) | valuegrad eager | valuegrad "
-        "compiled | numpy by hand | torch | compiled / numpy | compiled / torch | "
-        "eager / compiled |",
-        "|" + "---|" * 8,
+        "compiled | valuegrad fast | numpy by hand | torch | compiled / numpy | fast / numpy "
+        "| fast / torch | eager / compiled |",
+        "|" + "---|" * 10,
     ]
     for r in rows:
         torch = r.get("torch")
-        versus_torch = f"{r['compiled'] / torch:.1f}x" if torch else "—"
+        versus_torch = f"{r['fast'] / torch:.1f}x" if torch else "—"
         lines.append(
             f"| {r['network']} ({r['params']:,} parameters, {r['updates']} updates) "
-            f"| {_ms(r['eager'])} | {_ms(r['compiled'])} | {_ms(r['numpy'])} "
+            f"| {_ms(r['eager'])} | {_ms(r['compiled'])} | {_ms(r['fast'])} | {_ms(r['numpy'])} "
             f"| {_ms(torch) if torch else '—'} | {r['compiled'] / r['numpy']:.1f}x "
-            f"| {versus_torch} "
+            f"| {r['fast'] / r['numpy']:.1f}x | {versus_torch} "
             f"| {r['eager'] / r['compiled']:.0f}x |"
         )
     lines += [
         "",
-        "| one compiled epoch, taken apart | replay (forward + backward) | optimizer "
+        "| one epoch, taken apart | replay (forward + backward) | optimizer "
         "(Adam's vectorised step) | train's finite checks | accuracy pass | sum | recording "
         "(once) |",
         "|" + "---|" * 7,
     ]
     for r in rows:
-        b = r["breakdown"]
-        total = sum(b.values())
-        share = {k: f"{_ms(v)} ({v / total:.0%})" for k, v in b.items()}
-        lines.append(
-            f"| {r['network']} | {share['replay']} | {share['update']} | {share['checks']} "
-            f"| {share['evaluate']} | {_ms(total)} | {_ms(r['record'])} |"
-        )
+        for key, engine in (("breakdown", "compiled"), ("breakdown_fast", "fast")):
+            b = r[key]
+            total = sum(b.values())
+            share = {k: f"{_ms(v)} ({v / total:.0%})" for k, v in b.items()}
+            lines.append(
+                f"| {r['network']}, {engine} | {share['replay']} | {share['update']} "
+                f"| {share['checks']} | {share['evaluate']} | {_ms(total)} | {_ms(r['record'])} |"
+            )
     return "\n".join(lines)
 
 
@@ -282,6 +299,13 @@ def probe(sizes: tuple[int, ...], batches: tuple[int, ...], repeats: int) -> dic
     gc.collect()
     result["compile_mib"] = _memory()["hwm"]
     result["groups"] = program.num_groups
+    t = time.perf_counter()
+    fast = compile(sample_loss, columns, params, exact=False)  # matrix products
+    result["compile_fast_s"] = time.perf_counter() - t
+    result["dense"] = fast.num_dense
+    # the parameters in one array, as training hands them to the replay (reading half a
+    # million Values' .data would cost more than a small batch's replay)
+    values = np.array([p.data for p in params])
     result["batches"] = []
     for b in batches:
         row: dict[str, Any] = {"batch": b}
@@ -293,20 +317,26 @@ def probe(sizes: tuple[int, ...], batches: tuple[int, ...], repeats: int) -> dic
             continue
         Xb, yb, cb = X[:b], y[:b], columns[:b]
         t = time.perf_counter()
-        out, _ = program.value_and_grad(cb)
+        out, _ = program.value_and_grad(cb, param_values=values)
         row["first_s"] = time.perf_counter() - t
         expected, _ = references.numpy_loss_and_grads(weights, biases, Xb, yb)
         if abs(float(out[:, 0].mean()) - expected) > 1e-9 * max(1.0, abs(expected)):
             raise RuntimeError(f"{sizes}: compiled loss {out[:, 0].mean()!r} vs numpy {expected!r}")
-        replay, ref = float("inf"), float("inf")
+        out_fast, _ = fast.value_and_grad(cb, param_values=values)  # (plans buffers)
+        if abs(float(out_fast[:, 0].mean()) - expected) > 1e-9 * max(1.0, abs(expected)):
+            raise RuntimeError(f"{sizes}: fast loss {out_fast[:, 0].mean()!r} vs {expected!r}")
+        replay, replay_fast, ref = float("inf"), float("inf"), float("inf")
         for _ in range(repeats):
             t = time.perf_counter()
-            program.value_and_grad(cb)
+            program.value_and_grad(cb, param_values=values)
             replay = min(replay, time.perf_counter() - t)
+            t = time.perf_counter()
+            fast.value_and_grad(cb, param_values=values)
+            replay_fast = min(replay_fast, time.perf_counter() - t)
             t = time.perf_counter()
             references.numpy_loss_and_grads(weights, biases, Xb, yb)
             ref = min(ref, time.perf_counter() - t)
-        row.update(replay_s=replay, numpy_s=ref, mib=_memory()["hwm"])
+        row.update(replay_s=replay, fast_s=replay_fast, numpy_s=ref, mib=_memory()["hwm"])
         result["batches"].append(row)
     return result
 
@@ -357,7 +387,10 @@ def format_growth(rows: list[dict[str, Any]]) -> str:
     lines += [
         "",
         "| network | "
-        + " | ".join(f"batch {b}: replay (first call) / numpy, peak memory" for b in batches)
+        + " | ".join(
+            f"batch {b}: exact replay (first call) · fast replay · numpy · peak memory"
+            for b in batches
+        )
         + " |",
         "|" + "---|" * (len(batches) + 1),
     ]
@@ -374,8 +407,10 @@ def format_growth(rows: list[dict[str, Any]]) -> str:
                 cells.append(f"skipped ({m['skipped']})")
             else:
                 cells.append(
-                    f"{_ms(m['replay_s'])} ({_ms(m['first_s'])}) / {_ms(m['numpy_s'])} = "
-                    f"{m['replay_s'] / m['numpy_s']:.0f}x, {m['mib']:,.0f} MiB"
+                    f"{_ms(m['replay_s'])} ({_ms(m['first_s'])}) = "
+                    f"{m['replay_s'] / m['numpy_s']:.0f}x · {_ms(m['fast_s'])} = "
+                    f"{m['fast_s'] / m['numpy_s']:.1f}x · {_ms(m['numpy_s'])} · "
+                    f"{m['mib']:,.0f} MiB"
                 )
         lines.append(f"| {'-'.join(map(str, r['sizes']))} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
