@@ -276,3 +276,55 @@ def test_fast_program_matches_eager_on_random_graphs_to_rounding(case) -> None: 
     assert near(outputs[:, 0], values)
     assert near(grads, [p.grad for p in params])
     assert near(in_grads, np.array(input_grads).reshape(in_grads.shape))
+
+
+@pytest.mark.parametrize("exact", [True, False])
+def test_threads_sharing_a_program_each_get_their_own_numbers(exact: bool) -> None:
+    # A replay writes the program's buffers; without turns, two threads replaying one
+    # program at once got each other's values (hundreds of wrong results in this loop).
+    import threading
+
+    from nn import MLP, data
+    from nn.train import compile_loss
+
+    X, y = data.digits()
+    net = MLP(64, [16, 10], seed=0)
+    prog = compile_loss(net, X[:16], y[:16], exact=exact).program
+    batches = [np.hstack([X[i : i + 8], np.eye(10)[y[i : i + 8]]]) for i in range(0, 160, 8)]
+    expected = [prog.value_and_grad(b) for b in batches]
+    wrong: list[int] = []
+
+    def work(offset: int) -> None:
+        for _ in range(10):
+            for i in range(offset, len(batches), 2):
+                out, grads = prog.value_and_grad(batches[i])
+                want_out, want_grads = expected[i]
+                if not (np.array_equal(out, want_out) and np.array_equal(grads, want_grads)):
+                    wrong.append(i)
+                if not np.array_equal(prog.forward(batches[i]), expected[i][0]):
+                    wrong.append(i)
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert wrong == []
+
+
+def test_a_program_copies_and_pickles() -> None:
+    import copy
+    import pickle
+
+    w = [Value(0.5), Value(-1.5), Value(0.25)]
+
+    def fn(x0: Value, x1: Value) -> Value:
+        return (x0 * w[0] + x1 * w[1] + w[2]).tanh()
+
+    rows = np.array([[0.1, 0.2], [1.0, -2.0]])
+    prog = compile(fn, rows, w)
+    out, grads = prog.value_and_grad(rows)
+    for clone in (copy.deepcopy(prog), pickle.loads(pickle.dumps(prog))):
+        out2, grads2 = clone.value_and_grad(rows)
+        assert np.array_equal(out2, out) and np.array_equal(grads2, grads)
+        assert clone.params[0] is not w[0]  # its own parameters, copied with it

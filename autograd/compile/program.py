@@ -17,6 +17,7 @@ to the last bit, for a fraction of the time on wide layers.
 from __future__ import annotations
 
 import enum
+import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -153,7 +154,11 @@ class _Plan:
 
 
 class Program:
-    """A recorded graph, replayed over batches of inputs (see :func:`compile`)."""
+    """A recorded graph, replayed over batches of inputs (see :func:`compile`).
+
+    One Program may be shared by threads: its replays take turns, each on its own
+    numbers. It can be copied and pickled (the copy plans its own buffers).
+    """
 
     _MAX_PLANS = 8  # batch sizes whose buffers are kept (a training loop uses two or three)
 
@@ -203,6 +208,10 @@ class Program:
         self._layout = lay_out(order, fuse_sums(order, outputs), outputs, self.inputs, self.params)
         self.depth = self._layout.depth
         self._plans: OrderedDict[int, _Plan] = OrderedDict()
+        # A replay writes the plan's buffers: two threads replaying one Program at once
+        # would mix their numbers, so replays take turns (compile one per thread to run
+        # them in parallel).
+        self._lock = threading.Lock()
         self._dense: dict[int, Dense] = {}
         self._skip: set[int] = set()
         if not exact:
@@ -349,6 +358,16 @@ class Program:
         """How many layers' weighted sums run as one matrix product (0 when exact)."""
         return len(self._dense)
 
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        del state["_lock"]  # (a lock cannot be pickled or copied: a copy gets its own)
+        state["_plans"] = OrderedDict()  # buffers are planned again on first use
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
     def __repr__(self) -> str:
         fast = f", exact=False, dense={self.num_dense}" if not self.exact else ""
         return (
@@ -465,8 +484,9 @@ class Program:
         A single sample of shape (inputs,) gives an array of shape (outputs,).
         """
         arr, single = self._as_batch(X)
-        plan = self._run_forward(arr)
-        out = plan.V[self._layout.output_rows].T.copy()
+        with self._lock:
+            plan = self._run_forward(arr)
+            out = plan.V[self._layout.output_rows].T.copy()
         return out[0] if single else out
 
     __call__ = forward
@@ -492,6 +512,13 @@ class Program:
         if not (isinstance(output, int) and 0 <= output < self.n_outputs):
             raise ValueError(f"output must be an int in [0, {self.n_outputs}), got {output!r}")
         arr, _ = self._as_batch(X)
+        with self._lock:
+            return self._replay(arr, output, reduction, input_grads, param_values)
+
+    def _replay(
+        self, arr: np.ndarray, output: int, reduction: str, input_grads: bool, param_values: Any
+    ) -> tuple[np.ndarray, ...]:
+        """Forward and backward over a checked batch (the caller holds the lock)."""
         batch = arr.shape[0]
         plan = self._run_forward(arr, param_values)
         V, G = plan.V, plan.G
