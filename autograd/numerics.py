@@ -284,13 +284,11 @@ def np_sqrt(x: np.ndarray) -> np.ndarray:
 def np_sigmoid(x: np.ndarray) -> np.ndarray:
     """``sigmoid`` of each element, by the same formula."""
     if _VECTOR.get():
-        # 1 / (1 + e^-x) in four passes: within a few ulps everywhere; below x = -709
-        # e^-x is inf (numpy's overflow flag is the caller's to silence) and the result
-        # 0, where the true value (< 1e-308) underflows anyway
-        t = np.negative(x)
-        np.exp(t, out=t)
-        t += 1.0
-        return np.divide(1.0, t, out=t)
+        # e = e^-|x| <= 1 never overflows; 1 / (1 + e) for x >= 0, e / (1 + e) below,
+        # which keeps the tiny values of a very negative x (4e-322 at -740, not 0)
+        e = np.exp(-np.abs(x))
+        r = 1.0 / (1.0 + e)
+        return np.where(x >= 0.0, r, e * r)
     if x.size <= _SMALL:
         return _each_sigmoid(x)
     e = _each_exp(-np.abs(x))  # exp(-|x|) <= 1 cannot overflow

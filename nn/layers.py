@@ -345,6 +345,11 @@ class MLP(Module):
         A = np.asarray(X, dtype=np.float64)
         if A.ndim != 2 or A.shape[1] != self.nin:
             raise ValueError(f"MLP expects an array of shape (n, {self.nin}), got {A.shape}")
+        if not np.isfinite(A).all():  # as Value refuses them: no silent nan through relu
+            row, column = (int(i) for i in np.argwhere(~np.isfinite(A))[0])
+            raise ValueError(
+                f"X[{row}][{column}] is {float(A[row, column])!r}: the inputs must be finite"
+            )
         outputs = []
         last = len(self.layers) - 1
         for k, layer in enumerate(self.layers):
@@ -368,8 +373,7 @@ class MLP(Module):
             elif exact:
                 A = ACTIVATIONS[layer.activation].np_fn(Z)
             else:
-                # (a sigmoid's e^-z overflows harmlessly below z = -709: its result is 0)
-                with vector_math(), np.errstate(over="ignore"):
+                with vector_math():
                     A = ACTIVATIONS[layer.activation].np_fn(Z)
             outputs.append(A)
         return outputs

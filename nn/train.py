@@ -177,10 +177,24 @@ BatchFn = Callable[[Module, LossFn, np.ndarray, np.ndarray], float]
 
 def _target_columns(loss_name: str | None, y: np.ndarray, n_outputs: int | None) -> np.ndarray:
     """The targets as an (n, k) float array that a compiled program takes as inputs."""
-    if loss_name == "cross_entropy":
+    if loss_name == "cross_entropy" and y.ndim == 1:
         k = n_outputs if n_outputs is not None else int(y.max()) + 1
+        _check_class_labels(y, k, "targets")
         return np.eye(k)[y]  # class index -> one-hot probabilities
-    return y.reshape(len(y), -1).astype(np.float64)
+    return y.reshape(len(y), -1).astype(np.float64)  # (probabilities, or regression targets)
+
+
+def _check_class_labels(y: np.ndarray, k: int | None, what: str) -> None:
+    """Class labels for a model with k outputs: integers in 0..k-1 (k None: >= 0), else
+    a ValueError naming the first bad one."""
+    if y.dtype.kind not in "iu":
+        raise ValueError(f"{what}: cross_entropy needs integer class labels, got dtype {y.dtype}")
+    bad = np.flatnonzero((y < 0) | (y >= k)) if k is not None else np.flatnonzero(y < 0)
+    if len(bad):
+        raise ValueError(
+            f"{what}: labels must be in 0..{(k or 0) - 1} for a model with {k} outputs, "
+            f"got {int(y[bad[0]])} (row {int(bad[0])})"
+        )
 
 
 class CompiledLoss:
@@ -202,9 +216,22 @@ class CompiledLoss:
         self._one_hot = np.eye(width) if loss_name == "cross_entropy" else None
 
     def _rows(self, Xb: np.ndarray, yb: np.ndarray) -> np.ndarray:
-        if self._one_hot is not None and yb.ndim == 1 and yb.dtype.kind in "iu":
+        Xb, yb = np.asarray(Xb), np.asarray(yb)
+        if Xb.ndim != 2 or len(yb) != len(Xb):
+            raise ValueError(
+                f"a batch needs X of shape (n, inputs) and n targets, got X of shape "
+                f"{Xb.shape} and {len(yb)} targets"
+            )
+        if self._one_hot is not None and yb.ndim == 1:
+            _check_class_labels(yb, self._width, "batch")
             return np.concatenate((Xb, self._one_hot[yb]), axis=1)
-        return np.hstack([Xb, _target_columns(self._loss_name, yb, self._width)])
+        targets = _target_columns(self._loss_name, yb, self._width)
+        if targets.shape[1] != self._width:
+            raise ValueError(
+                f"the targets have {targets.shape[1]} columns per sample; the compiled loss "
+                f"takes {self._width}"
+            )
+        return np.hstack([Xb, targets])
 
     def __call__(self, model: Module, loss_fn: LossFn, Xb: np.ndarray, yb: np.ndarray) -> float:
         return self.program.backward(self._rows(Xb, yb))
@@ -215,6 +242,17 @@ class CompiledLoss:
         """(the batch's mean loss, its gradient for every parameter), no ``p.grad`` touched;
         ``param_values`` stands in for the parameters' ``.data`` (see ``Program``)."""
         return self.program.loss_and_grad(self._rows(Xb, yb), param_values=param_values)
+
+    def _checked_batch(
+        self, Xb: np.ndarray, yb: np.ndarray, param_values: np.ndarray
+    ) -> tuple[float, np.ndarray]:
+        """``loss_and_grad`` for ``train``, which has checked all its data once already."""
+        rows = (
+            np.concatenate((Xb, self._one_hot[yb]), axis=1)
+            if self._one_hot is not None and yb.ndim == 1
+            else self._rows(Xb, yb)
+        )
+        return self.program.loss_and_grad(rows, param_values=param_values)
 
 
 def compile_loss(
@@ -319,16 +357,7 @@ def _data(X: Any, y: Any, what: str) -> tuple[np.ndarray, np.ndarray]:
 def _check_labels(model: Module, y: np.ndarray, loss_name: str | None, what: str) -> None:
     sizes = getattr(model, "sizes", None)
     if loss_name == "cross_entropy":
-        if y.dtype.kind not in "iu":
-            raise ValueError(
-                f"{what}: cross_entropy needs integer class labels, got dtype {y.dtype}"
-            )
-        k = sizes[-1] if sizes else None
-        if y.min() < 0 or (k is not None and y.max() >= k):
-            raise ValueError(
-                f"{what}: labels must be in 0..{(k or 0) - 1} for a model with {k} outputs, "
-                f"got labels from {y.min()} to {y.max()}"
-            )
+        _check_class_labels(y, sizes[-1] if sizes else None, what)
 
 
 def _make_optimizer(
@@ -459,7 +488,7 @@ def _update(
         # an overflow is detected below (or by the engine): numpy need not warn about it
         with np.errstate(over="ignore", invalid="ignore"):
             if values is not None:
-                value, grads = cast(CompiledLoss, batch_fn).loss_and_grad(Xb, yb, values)
+                value, grads = cast(CompiledLoss, batch_fn)._checked_batch(Xb, yb, values)
             else:
                 value = batch_fn(model, loss_fn, Xb, yb)
     except OverflowError as err:
@@ -548,6 +577,8 @@ def train(
         raise ValueError(f"unknown engine {engine!r}: choose one of {', '.join(ENGINES)}")
     epochs = _positive_int("epochs", epochs)
     batch_size = _positive_int("batch_size", batch_size)
+    if stop is not None and not callable(stop):
+        raise TypeError(f"stop must be a function of no arguments (or None), got {stop!r}")
     loss_name, loss_fn = resolve(loss)
     X, y = _data(X, y, "training data")
     _check_labels(model, y, loss_name, "training data")

@@ -205,8 +205,22 @@ def test_bad_arguments() -> None:
     prog = compile(lambda a, b: a * b * w, [[1.0, 2.0]], [w])
     with pytest.raises(ValueError, match=r"shape \(batch, 2\)"):
         prog.forward([[1.0, 2.0, 3.0]])
-    with pytest.raises(ValueError, match="nan or inf"):
+    with pytest.raises(ValueError, match=r"inputs\[0\]\[1\] is nan"):
         prog.forward([[1.0, float("nan")]])
+    with pytest.raises(ValueError, match=r"inputs\[1\]\[0\] is inf"):
+        prog.forward([[1.0, 2.0], [float("inf"), 2.0]])
+    # only real numbers, as Value takes them: no strings, bools or complex numbers
+    for bad in ([["1", "2"]], [[True, False]], [[1 + 2j, 2.0]], [[None, 2.0]]):
+        with pytest.raises(TypeError, match="inputs must hold"):
+            prog.forward(bad)
+    with pytest.raises(TypeError, match="param_values must hold"):
+        prog.value_and_grad([[1.0, 2.0]], param_values=["1"])
+    assert prog.forward(np.array([[1, 2]], dtype=np.int32)).tolist() == [[2.0]]
+    with pytest.raises(TypeError, match="output must be an int"):
+        prog.value_and_grad([[1.0, 2.0]], output=True)
+    assert prog.value_and_grad([[1.0, 2.0]], output=np.int64(0))[1].tolist() == [2.0]
+    with pytest.raises(TypeError, match="input_grads must be True or False"):
+        prog.value_and_grad([[1.0, 2.0]], input_grads="yes")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="empty"):
         prog.forward(np.zeros((0, 2)))
     with pytest.raises(ValueError, match="reduction"):

@@ -17,6 +17,7 @@ to the last bit, for a fraction of the time on wide layers.
 from __future__ import annotations
 
 import enum
+import numbers
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -60,6 +61,58 @@ def _locals_where_needed(step: _Step) -> tuple[np.ndarray, ...]:
     return tuple(partials)
 
 
+def _check_user_array_forms(order: Sequence[Value], most: int = 256) -> None:
+    """Check each user-defined primitive's ``np_forward`` against its ``forward`` on the
+    recorded nodes (the replay trusts it): element by element, the same shape, the same
+    numbers to rounding. A wrong array form is an error here, not a wrong loss later."""
+    nodes: dict[Any, list[Value]] = {}
+    for node in order:
+        prim = node.primitive
+        if prim is not None and prim.user:
+            nodes.setdefault(prim, []).append(node)
+    for prim, used in nodes.items():
+        used = used[:most]
+        used = used + used[::-1]  # (at least two elements, even for a lone node)
+        args = [np.array([n.parents[k].data for n in used]) for k in range(prim.arity)]
+        want = np.array([n.data for n in used])
+        name = f"compile: np_forward of primitive {prim.name!r}"
+        try:
+            with np.errstate(all="ignore"):
+                got = np.asarray(prim.np_forward(*args), dtype=np.float64)
+        except Exception as err:  # a user's function: any failure is its own
+            raise TypeError(f"{name} fails on numpy arrays: {type(err).__name__}: {err}") from err
+        if got.shape != want.shape:
+            raise ValueError(
+                f"{name} returns shape {got.shape} for inputs of shape {want.shape}: it "
+                "must work element by element"
+            )
+        bad = np.flatnonzero(~np.isclose(got, want, rtol=1e-9, atol=1e-12))
+        if len(bad):
+            i = int(bad[0])
+            at = ", ".join(repr(float(a[i])) for a in args)
+            raise ValueError(
+                f"{name} disagrees with its forward at ({at}): {float(got[i])!r} against "
+                f"{float(want[i])!r}"
+            )
+
+
+def _real_array(X: Any, what: str) -> np.ndarray:
+    """X as a float64 array; a TypeError for anything but real numbers (strings, bools,
+    complex numbers and objects are refused, as ``Value`` refuses them)."""
+    try:
+        raw = np.asarray(X)
+    except ValueError as err:  # ragged rows
+        raise ValueError(f"compiled program: {what} must be a rectangular array: {err}") from None
+    if raw.dtype.kind == "O":  # mixed Python objects: each must be a real number
+        for v in raw.flat:
+            if isinstance(v, bool) or not isinstance(v, numbers.Real):
+                raise TypeError(f"compiled program: {what} must hold real numbers, got {v!r:.40}")
+        raw = raw.astype(np.float64)
+    if raw.dtype.kind not in "fiu":
+        raise TypeError(f"compiled program: {what} must hold real numbers, got dtype {raw.dtype}")
+    return raw.astype(np.float64, copy=False)
+
+
 def _affine(weights: np.ndarray) -> tuple[int, int, int] | None:
     """(first, row step, column step) when ``weights[j, i] == first + j*row + i*col`` (an
     MLP's parameters, neuron after neuron: W is then a strided view of the parameter
@@ -94,6 +147,28 @@ def _weights(vector: np.ndarray, step: _Step) -> np.ndarray:
     return np.lib.stride_tricks.as_strided(
         vector[first:], shape=step.dense.weights.shape, strides=(row * item, col * item)
     )
+
+
+def _careful(step: _Step, k: int, upstream: np.ndarray, d: Any, contribution: Any) -> Any:
+    """A contribution as the eager engine makes it: nothing where no gradient flows (so
+    0 * inf is 0, not nan), and where one does, finite or a clear error naming the step."""
+    contribution = np.where(upstream != 0.0, contribution, 0.0)
+    if np.isfinite(contribution).all():
+        return contribution
+    if not np.isfinite(upstream).all():
+        return np.where(np.isfinite(upstream), contribution, 0.0)  # raised upstream already
+    prim = step.group.prim
+    assert prim is not None  # a sum's contributions are its upstream gradient
+    shape = contribution.shape
+    idx = tuple(int(i) for i in np.argwhere(~np.isfinite(contribution))[0])
+    args = [float(np.broadcast_to(a, shape)[idx]) for a in step.args]
+    where = f"compiled backward through '{prim.name}', batch row {idx[-1]}"
+    try:
+        local = prim.deriv(*args, float(np.broadcast_to(step.out, shape)[idx]))
+    except (ArithmeticError, ValueError) as err:
+        raise type(err)(f"{where}: {err}") from None
+    up = float(upstream[idx])
+    raise OverflowError(f"{where}: the gradient {up!r} * {float(local[k])!r} overflows a float")
 
 
 class StepMode(enum.Enum):
@@ -202,6 +277,7 @@ class Program:
                     "with np_forward=... (a function of numpy arrays) to compile graphs "
                     "that use it"
                 )
+        _check_user_array_forms(order)
         self.n_inputs = len(self.inputs)
         self.n_outputs = len(outputs)
         self.num_nodes = len(order)
@@ -240,6 +316,8 @@ class Program:
                     rows = np.arange(rows.start, rows.stop, rows.step or 1)
                 inside = rows[(rows >= n_in) & (rows < n_in + n_params)]
                 read[inside - n_in] = True
+        outputs = self._layout.output_rows  # a parameter that is itself an output
+        read[outputs[(outputs >= n_in) & (outputs < n_in + n_params)] - n_in] = True
         return np.flatnonzero(read)
 
     # ------------------------------------------------------------------ planning
@@ -378,7 +456,7 @@ class Program:
 
     # ------------------------------------------------------------------ running
     def _as_batch(self, X: Any) -> tuple[np.ndarray, bool]:
-        arr = np.asarray(X, dtype=np.float64)
+        arr = _real_array(X, "inputs")
         single = arr.ndim == 1
         if single:
             arr = arr[None, :]
@@ -390,7 +468,11 @@ class Program:
         if arr.shape[0] == 0:
             raise ValueError("compiled program: the batch is empty")
         if not np.isfinite(arr).all():
-            raise ValueError("compiled program: the inputs contain nan or inf")
+            row, column = (int(i) for i in np.argwhere(~np.isfinite(arr))[0])
+            raise ValueError(
+                f"compiled program: inputs[{row}][{column}] is {float(arr[row, column])!r} "
+                "(inputs must be finite numbers)"
+            )
         return arr, single
 
     def _param_values(self, values: Any) -> np.ndarray:
@@ -398,7 +480,7 @@ class Program:
         n = len(self.params)
         if values is None:
             return np.fromiter((p.data for p in self.params), np.float64, n)
-        arr = np.asarray(values, dtype=np.float64)
+        arr = _real_array(values, "param_values")
         if arr.shape != (n,):
             raise ValueError(
                 f"compiled program: param_values must have shape ({n},), got {np.shape(values)}"
@@ -450,7 +532,13 @@ class Program:
                     # z_j = sum_i W_ji x_i for every neuron j and sample: z = W @ x
                     np.matmul(step.matrix, V[step.dense.inputs], out=step.out)
                 else:
-                    step.out[...] = step.kernel(*step.args)
+                    try:
+                        step.out[...] = step.kernel(*step.args)
+                    except TypeError as err:
+                        raise TypeError(
+                            f"compiled forward: np_forward of primitive "
+                            f"{step.group.prim.name!r} failed on numpy arrays: {err}"
+                        ) from err
 
     def _raise_non_finite(self, plan: _Plan, values: np.ndarray) -> None:
         """Raise the error the eager engine would raise, for the first non-finite node."""
@@ -509,8 +597,13 @@ class Program:
         """
         if reduction not in ("mean", "sum"):
             raise ValueError(f"reduction must be 'mean' or 'sum', got {reduction!r}")
-        if not (isinstance(output, int) and 0 <= output < self.n_outputs):
+        if isinstance(output, bool) or not isinstance(output, (int, np.integer)):
+            raise TypeError(f"output must be an int, got {output!r}")
+        if not 0 <= output < self.n_outputs:
             raise ValueError(f"output must be an int in [0, {self.n_outputs}), got {output!r}")
+        output = int(output)
+        if not isinstance(input_grads, bool):
+            raise TypeError(f"input_grads must be True or False, got {input_grads!r}")
         arr, _ = self._as_batch(X)
         with self._lock:
             return self._replay(arr, output, reduction, input_grads, param_values)
@@ -521,6 +614,29 @@ class Program:
         """Forward and backward over a checked batch (the caller holds the lock)."""
         batch = arr.shape[0]
         plan = self._run_forward(arr, param_values)
+        grads = self._backward(plan, batch, output, reduction, input_grads, careful=False)
+        if grads is None:
+            # Somewhere a gradient is not finite. The eager engine asks a rule only where
+            # a gradient flows, so 0 * inf is no contribution there, not nan: run again
+            # that way, and name the culprit if it is still not finite.
+            grads = self._backward(plan, batch, output, reduction, input_grads, careful=True)
+            assert grads is not None
+        outputs = plan.V[self._layout.output_rows].T.copy()
+        if input_grads:
+            return outputs, grads, plan.G[: self.n_inputs].T.copy()
+        return outputs, grads
+
+    def _backward(
+        self,
+        plan: _Plan,
+        batch: int,
+        output: int,
+        reduction: str,
+        input_grads: bool,
+        careful: bool,
+    ) -> np.ndarray | None:
+        """The parameters' gradients (and the inputs' in G), or None if one is not finite
+        (``careful``: contributions only where a gradient flows, and a clear error)."""
         V, G = plan.V, plan.G
         if self.exact:
             G.fill(0.0)
@@ -539,7 +655,7 @@ class Program:
         if self.exact:
             with np.errstate(all="ignore"):
                 for step in reversed(plan.steps):
-                    self._backward_step(step, G, batch, input_grads)
+                    self._backward_step(step, G, batch, input_grads, careful)
             # The eager engine adds each sample's contribution to a parameter's grad from
             # the last sample to the first (reverse topological order); sum in that order.
             # (Accumulating along the outer axis keeps numpy's inner loop vectorised.)
@@ -549,22 +665,38 @@ class Program:
             with np.errstate(all="ignore"), vector_math():
                 for step in reversed(plan.steps):
                     if step.dense is not None:
-                        self._backward_dense(step, V, G, grads, input_grads)
+                        self._backward_dense(step, V, G, grads, input_grads, careful)
                     else:
-                        self._backward_step(step, G, batch, input_grads)
+                        self._backward_step(step, G, batch, input_grads, careful)
             # the other parameters' per-sample gradients, summed over the batch
             shared = self._array_params
             grads[shared] += G[self.n_inputs + shared].sum(axis=1)
-        if not np.isfinite(grads).all():
-            raise OverflowError("compiled backward: a parameter gradient overflowed")
-        outputs = V[self._layout.output_rows].T.copy()
-        if input_grads:
-            return outputs, grads, G[: self.n_inputs].T.copy()
-        return outputs, grads
+        finite = bool(np.isfinite(grads).all()) and (
+            not input_grads or bool(np.isfinite(G[: self.n_inputs]).all())
+        )
+        if finite:
+            return grads
+        if not careful:
+            return None
+        bad = np.flatnonzero(~np.isfinite(grads))
+        if len(bad):
+            i = int(bad[0])
+            label = self.params[i].label
+            named = f"parameter {i}" + (f" ({label!r})" if label else "")
+            raise OverflowError(f"compiled backward: the gradient of {named} overflows a float")
+        row, column = (int(i) for i in np.argwhere(~np.isfinite(G[: self.n_inputs].T))[0])
+        raise OverflowError(
+            f"compiled backward: the gradient of inputs[{row}][{column}] overflows a float"
+        )
 
     @staticmethod
     def _backward_dense(
-        step: _Step, V: np.ndarray, G: np.ndarray, grads: np.ndarray, input_grads: bool
+        step: _Step,
+        V: np.ndarray,
+        G: np.ndarray,
+        grads: np.ndarray,
+        input_grads: bool,
+        careful: bool = False,
     ) -> None:
         """The chain rule through z = W @ x, the batch on the columns of z and x:
         dL/dW = dL/dz @ x^T (summed over the batch by the product itself) and
@@ -573,6 +705,8 @@ class Program:
         assert dense is not None and step.matrix is not None
         up = step.upstream  # (blocks, batch)
         x = V[dense.inputs]
+        if careful and not np.isfinite(up).all():
+            return  # the error is raised where the gradient stopped being finite
         if step.strides is not None:
             _weights(grads, step)[...] += up @ x.T  # a view: the product adds in place
         else:
@@ -581,7 +715,9 @@ class Program:
             G[dense.inputs] += step.matrix.T @ up
 
     @staticmethod
-    def _backward_step(step: _Step, G: np.ndarray, batch: int, input_grads: bool = True) -> None:
+    def _backward_step(
+        step: _Step, G: np.ndarray, batch: int, input_grads: bool = True, careful: bool = False
+    ) -> None:
         g = step.group
         targets = step.grads if input_grads else step.param_grads
         if not targets:
@@ -596,6 +732,11 @@ class Program:
                 # Somewhere the rule is undefined; the eager engine asks it only where a
                 # gradient flows (upstream != 0), so do that, element by element.
                 locals_ = _locals_where_needed(step)
+            except TypeError as err:
+                raise TypeError(
+                    f"compiled backward: the rule of primitive {g.prim.name!r} does not take "
+                    f"numpy arrays (write it with arithmetic and autograd.fn): {err}"
+                ) from err
         for k, access, target, rows, order in targets:
             d = locals_[k]
             # chain rule: parent gradient += upstream gradient * local derivative
@@ -605,6 +746,8 @@ class Program:
                 contribution = upstream if d == 1.0 else upstream * d
             else:
                 contribution = upstream * d
+            if careful:
+                contribution = _careful(step, k, upstream, d, contribution)
             if access is Access.TILE:
                 # the blocks all read the same rows: their gradients add up (in eager order)
                 if order is not None:
