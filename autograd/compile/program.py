@@ -61,15 +61,10 @@ def _locals_where_needed(step: _Step) -> tuple[np.ndarray, ...]:
     return tuple(partials)
 
 
-def _check_user_array_forms(order: Sequence[Value], most: int = 256) -> None:
-    """Check each user-defined primitive's ``np_forward`` against its ``forward`` on the
+def _check_user_array_forms(nodes: dict[Any, list[Value]], most: int = 256) -> None:
+    """Check each user-defined primitive's ``np_forward`` against its ``forward`` on its
     recorded nodes (the replay trusts it): element by element, the same shape, the same
     numbers to rounding. A wrong array form is an error here, not a wrong loss later."""
-    nodes: dict[Any, list[Value]] = {}
-    for node in order:
-        prim = node.primitive
-        if prim is not None and prim.user:
-            nodes.setdefault(prim, []).append(node)
     for prim, used in nodes.items():
         used = used[:most]
         used = used + used[::-1]  # (at least two elements, even for a lone node)
@@ -269,15 +264,19 @@ class Program:
             raise ValueError("compile: a Value cannot be both an input and a parameter")
 
         order = multi_toposort(outputs)
+        user: dict[Any, list[Value]] = {}  # the nodes of each user-defined primitive
         for node in order:
             prim = node.primitive
-            if prim is not None and prim.np_forward is None:
+            if prim is None or not prim.user:
+                continue
+            if prim.np_forward is None:
                 raise TypeError(
                     f"compile: the primitive {prim.name!r} has no array form; declare it "
                     "with np_forward=... (a function of numpy arrays) to compile graphs "
                     "that use it"
                 )
-        _check_user_array_forms(order)
+            user.setdefault(prim, []).append(node)
+        _check_user_array_forms(user)
         self.n_inputs = len(self.inputs)
         self.n_outputs = len(outputs)
         self.num_nodes = len(order)
