@@ -237,6 +237,13 @@ def _fit_deriv(
         result = deriv(*point, out)
     except Exception:  # a user's function may fail in any way at this point
         return deriv  # cannot probe here: the engine's own checks will speak up
+    partials = result if isinstance(result, (tuple, list)) else (result,)
+    for position, d in enumerate(partials):
+        if isinstance(d, bool) or not isinstance(d, numbers.Real):
+            raise TypeError(
+                f"primitive {name!r}: deriv must return numbers (one local derivative per "
+                f"input), got {d!r:.60} for input {position} at {point!r}"
+            )
     if isinstance(result, tuple) and len(result) == arity:
         return deriv
     if arity == 1 and not isinstance(result, (tuple, list)):

@@ -149,3 +149,18 @@ def test_train_refuses_a_stop_that_is_not_a_function_before_any_update() -> None
     with pytest.raises(TypeError, match="stop must be a function"):
         train(net, X, y, epochs=2, stop=5)  # type: ignore[arg-type]
     assert [p.data for p in net.parameters()] == before
+
+
+@pytest.mark.parametrize("rule", [lambda a, out: None, lambda a, out: "2", lambda a, out: (True,)])
+def test_a_rule_must_return_numbers(rule) -> None:  # type: ignore[no-untyped-def]
+    # a rule returning None used to give a gradient of 0 in grad, trace and the explorer
+    with pytest.raises(TypeError, match=r"primitive 'bad_rule': deriv must return numbers"):
+        primitive("bad_rule", lambda a: a * 3, rule)
+
+
+def test_huge_numbers_are_drawn_in_exponent_form() -> None:
+    from viz._dot import fixed4
+
+    assert fixed4(1e300) == "1.0000e+300" and fixed4(-2.5e9) == "-2.5000e+09"
+    assert fixed4(-2.0) == "-2.0000" and fixed4(123456789.0) == "123456789.0000"
+    assert fixed4(-1e-9) == "0.0000"

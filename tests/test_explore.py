@@ -398,3 +398,27 @@ def test_cli_graph_html_without_dot_is_skipped_with_a_note(
     page = tmp_path / "a.html"
     assert main(["graph", "x*2", "x=1", "--no-svg", "--html", str(page)]) == 0
     assert "HTML skipped" in capsys.readouterr().err and not page.exists()
+
+
+def test_a_label_that_reads_like_a_made_up_name_keeps_every_gradient(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # two nodes labelled x become x[n0] and x[n3]; a third node labelled "x[n0]" itself
+    # used to collide with the first, and the page showed a wrong gradient
+    a, b, d = Value(1.0, "x"), Value(2.0, "x"), Value(5.0, "x[n0]")
+    f = a * 10 + b * 100 + d * 7
+    tr = viz.trace(f)
+    assert len(set(tr.names)) == len(tr.names) == len(tr.grads)
+    # the leaves, by their data: each one's gradient is its factor
+    leaf_grads = {tr.data[i]: tr.grads[n] for i, n in enumerate(tr.names) if tr.kinds[i] == "input"}
+    assert leaf_grads == {1.0: 10.0, 2.0: 100.0, 5.0: 7.0}
+    labels = [node["label"] for node in viz.explore(f)._payload["nodes"]]
+    assert len(set(labels)) == len(labels)
+
+
+def test_labels_reach_the_page_cleaned_and_clipped(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # a lone surrogate could not be saved; a million-character label made a 200 MB page
+    x, y = Value(1.0, "\ud800"), Value(2.0, "L" * 1_000_000)
+    page = viz.explore((x * y) * 3)
+    assert len(page.html) < 200_000
+    page.save(tmp_path / "page.html")
+    page._repr_html_().encode("utf-8")
+    assert "L" * 79 + "…" in (tmp_path / "page.html").read_text(encoding="utf-8")

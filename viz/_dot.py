@@ -108,7 +108,10 @@ def number(x: float | None) -> str:
 
 
 def fixed4(x: float) -> str:
-    """``%.4f`` (a record's data and grad fields), without the "-0.0000" of tiny negatives."""
+    """``%.4f`` (a record's data and grad fields), without the "-0.0000" of tiny negatives;
+    from 1e9 on, ``%.4e`` (1e300 as "1.0000e+300", not 301 digits clipped to 80)."""
+    if abs(x) >= 1e9:
+        return f"{x:.4e}"
     text = f"{x:.4f}"
     return "0.0000" if text == "-0.0000" else text
 

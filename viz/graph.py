@@ -167,16 +167,28 @@ def node_names(
     Parameter names come first because they are unique (``layers.0.neurons.2.w.1``)
     where labels repeat (every neuron labels its weights ``w0, w1, ...``). ``i`` is the
     node's position in ``order`` (the walk order), the same number the drawing uses for
-    its DOT node names, so a trace and a drawing agree. With ``unique=True`` a name
-    shared by several nodes gets ``[n<i>]`` appended.
+    its DOT node names, so a trace and a drawing agree. Names are cleaned and clipped
+    as every drawn text (``viz._dot.clean``). With ``unique=True`` a name
+    shared by several nodes gets ``[n<i>]`` appended (and primes, in the odd case that
+    a label already reads like that), so that every name is different.
     """
     params = params or {}
-    names = [params.get(node, "") or node.label or f"n{i}" for i, node in enumerate(order)]
+    # (cleaned and clipped as every text on its way to a drawing or a page: no control
+    # characters or lone surrogates, at most MAX_LABEL characters)
+    texts = [params.get(node, "") or node.label for node in order]
+    names = [clean(text, MAX_LABEL) if text else f"n{i}" for i, text in enumerate(texts)]
     if unique:
         seen: dict[str, int] = {}
         for name in names:
             seen[name] = seen.get(name, 0) + 1
-        names = [f"{name}[n{i}]" if seen[name] > 1 else name for i, name in enumerate(names)]
+        taken = set(names)
+        for i, name in enumerate(names):
+            if seen[name] > 1:
+                candidate = f"{name}[n{i}]"
+                while candidate in taken:  # another node is labelled "x[n0]" itself
+                    candidate += "'"
+                taken.add(candidate)
+                names[i] = candidate
     return names
 
 
@@ -669,7 +681,9 @@ def draw_graph(
       - ``None``: every node.
 
       If the chosen drawing still has more than ``max_nodes`` nodes, a ``ValueError``
-      says how to collapse it; nothing is ever handed to ``dot`` that would hang it.
+      says how to collapse it. (A value read by many operations far apart still makes
+      many long edges, which ``dot`` can take tens of seconds to route; it is stopped
+      after ``DOT_TIMEOUT`` seconds with a clear error.)
     * ``depth``: draw only the output's neighbourhood, the nodes at most ``depth``
       operations from it, and everything further away as one box (for big graphs that
       no module call splits up); it replaces ``collapse``.
