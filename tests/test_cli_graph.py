@@ -184,3 +184,13 @@ def test_trace_falls_back_to_ascii_on_a_plain_terminal(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "df/dx = df/d(x + y) * del (x + y)/del x = -4 * 1 = -4" in done.stdout.splitlines()
+
+
+def test_html_and_output_naming_one_file_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str], tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    page = tmp_path / "p.html"
+    page.write_text("kept")
+    status, out, err = run(capsys, "--html", str(page), "-o", str(page), *LECTURE)
+    assert status == 2 and "--html and -o name the same file" in err and out == ""
+    assert page.read_text() == "kept"  # nothing was written

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from typing import Any
 
@@ -110,6 +111,14 @@ def run(args: argparse.Namespace) -> int:
     from viz.graph import DotNotFoundError, draw_graph, save_svg
     from viz.trace import trace
 
+    if (
+        args.html is not None
+        and not args.no_svg
+        and os.path.abspath(args.html) == os.path.abspath(args.output)
+    ):
+        raise UsageError(
+            f"--html and -o name the same file ({args.html}): the SVG would replace the page"
+        )
     try:
         expr = parse_expr(args.expr)
         built = build(expr, parse_bindings(args.bindings))
