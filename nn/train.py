@@ -215,7 +215,11 @@ class CompiledLoss:
         # class index -> one-hot row, by indexing this identity (made once, not per batch)
         self._one_hot = np.eye(width) if loss_name == "cross_entropy" else None
 
-    def _rows(self, Xb: np.ndarray, yb: np.ndarray) -> np.ndarray:
+    def _rows(self, Xb: np.ndarray, yb: np.ndarray, checked: bool = False) -> np.ndarray:
+        """The program's input rows, [X | targets]; ``checked``: train has checked its
+        data once already, so a batch of it needs no second look."""
+        if checked and self._one_hot is not None:
+            return np.concatenate((Xb, self._one_hot[yb]), axis=1)
         Xb, yb = np.asarray(Xb), np.asarray(yb)
         if Xb.ndim != 2 or len(yb) != len(Xb):
             raise ValueError(
@@ -247,11 +251,7 @@ class CompiledLoss:
         self, Xb: np.ndarray, yb: np.ndarray, param_values: np.ndarray
     ) -> tuple[float, np.ndarray]:
         """``loss_and_grad`` for ``train``, which has checked all its data once already."""
-        rows = (
-            np.concatenate((Xb, self._one_hot[yb]), axis=1)
-            if self._one_hot is not None and yb.ndim == 1
-            else self._rows(Xb, yb)
-        )
+        rows = self._rows(Xb, yb, checked=True)
         return self.program.loss_and_grad(rows, param_values=param_values)
 
 

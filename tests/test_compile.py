@@ -45,13 +45,9 @@ def close(a: np.ndarray, b: np.ndarray) -> bool:
     return bool(np.allclose(a, b, rtol=1e-12, atol=1e-12))
 
 
-@given(batched_programs())
-def test_compiled_matches_eager_on_random_graphs(case) -> None:  # type: ignore[no-untyped-def]
-    program, param_values, rows = case
-    params = [Value(v, f"p{i}") for i, v in enumerate(param_values)]
-    prog = compile(lambda *xs: program.build(params + list(xs)), rows, params, check=1)
-
-    # Eager: one graph per sample, parameter gradients accumulate over the batch.
+def eager_batch(program: _Split, params: list[Value], rows: list[list[float]]) -> tuple:
+    """Eager: one graph per sample, the parameters' gradients accumulating over the batch;
+    returns each sample's output and its inputs' gradients."""
     values, input_grads = [], []
     for row in rows:
         xs = [Value(v) for v in row]
@@ -59,6 +55,16 @@ def test_compiled_matches_eager_on_random_graphs(case) -> None:  # type: ignore[
         out.backward()
         values.append(out.data)
         input_grads.append([x.grad for x in xs])
+    return values, input_grads
+
+
+@given(batched_programs())
+def test_compiled_matches_eager_on_random_graphs(case) -> None:  # type: ignore[no-untyped-def]
+    program, param_values, rows = case
+    params = [Value(v, f"p{i}") for i, v in enumerate(param_values)]
+    prog = compile(lambda *xs: program.build(params + list(xs)), rows, params, check=1)
+
+    values, input_grads = eager_batch(program, params, rows)
     outputs, grads, in_grads = prog.value_and_grad(rows, reduction="sum", input_grads=True)
     # Forward: every node applies the eager kernel to the same numbers: bit for bit.
     assert outputs[:, 0].tolist() == values
@@ -275,13 +281,7 @@ def test_fast_program_matches_eager_on_random_graphs_to_rounding(case) -> None: 
     program, param_values, rows = case
     params = [Value(v) for v in param_values]
     prog = compile(lambda *xs: program.build(params + list(xs)), rows, params, exact=False)
-    values, input_grads = [], []
-    for row in rows:
-        xs = [Value(v) for v in row]
-        out = program.build(params + xs)
-        out.backward()
-        values.append(out.data)
-        input_grads.append([x.grad for x in xs])
+    values, input_grads = eager_batch(program, params, rows)
     outputs, grads, in_grads = prog.value_and_grad(rows, reduction="sum", input_grads=True)
 
     def near(a, b) -> bool:  # type: ignore[no-untyped-def]

@@ -69,6 +69,23 @@ def test_no_gradient_flowing_is_no_contribution_not_nan(exact: bool) -> None:
 
 
 @BOTH
+def test_a_gradient_whose_sum_overflows_is_an_error_not_zero(exact: bool) -> None:
+    # y is read twice; each contribution 1e308 is finite, their sum is not. The careful
+    # second pass once masked the inf upstream to 0: a silent gradient of 0 for w.
+    w = Value(1.0)
+
+    def f(x: Value) -> Value:
+        y = x * w
+        return y * 1e308 + y * 1e308
+
+    prog = compile(f, [[1e-300]], [w], exact=exact)
+    with pytest.raises(OverflowError, match=r"batch row 0: the gradient of '\*' overflows"):
+        prog.value_and_grad([[1e-300]])
+    with pytest.raises(OverflowError):  # as the eager engine
+        f(Value(1e-300)).backward()
+
+
+@BOTH
 def test_a_square_root_at_zero_as_the_eager_engine(exact: bool) -> None:
     w = Value(1.0)
     unused = compile(lambda x: ((x * w) ** 0.5) * 0.0 + w, [[1.0]], [w], exact=exact)

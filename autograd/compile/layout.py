@@ -298,6 +298,7 @@ class Dense:
     inputs: slice | np.ndarray  # the ``width`` rows of the layer input x
     inputs_need_grad: bool
     inputs_only: bool  # x is a program input: its gradient only on request
+    strides: tuple[int, int, int] | None = None  # W as a view of the parameters (_affine)
 
 
 def _readers(groups: list[Group], rows: int) -> np.ndarray:
@@ -310,6 +311,20 @@ def _readers(groups: list[Group], rows: int) -> np.ndarray:
             else:
                 np.add.at(count, op.rows, 1)
     return count
+
+
+def _affine(weights: np.ndarray) -> tuple[int, int, int] | None:
+    """(first, row step, column step) when ``weights[j, i] == first + j*row + i*col`` (an
+    MLP's parameters, neuron after neuron: W is then a strided view of the parameter
+    vector, no gather), else None."""
+    blocks, width = weights.shape
+    first = int(weights[0, 0])
+    row = int(weights[1, 0] - first) if blocks > 1 else 0
+    col = int(weights[0, 1] - first) if width > 1 else 0
+    if row < 0 or col < 0:
+        return None
+    expected = first + row * np.arange(blocks)[:, None] + col * np.arange(width)[None, :]
+    return (first, row, col) if np.array_equal(weights, expected) else None
 
 
 def find_dense(layout: Layout, n_inputs: int, n_params: int) -> list[Dense]:
@@ -339,7 +354,9 @@ def find_dense(layout: Layout, n_inputs: int, n_params: int) -> list[Dense]:
         dense = _dense_operands(mul, blocks, width, n_inputs, n_params)
         if dense is not None:
             weights, x = dense
-            found.append(Dense(s, m, weights, x.rows, x.needs_grad, x.inputs_only))
+            found.append(
+                Dense(s, m, weights, x.rows, x.needs_grad, x.inputs_only, _affine(weights))
+            )
     return found
 
 

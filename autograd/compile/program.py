@@ -108,28 +108,14 @@ def _real_array(X: Any, what: str) -> np.ndarray:
     return raw.astype(np.float64, copy=False)
 
 
-def _affine(weights: np.ndarray) -> tuple[int, int, int] | None:
-    """(first, row step, column step) when ``weights[j, i] == first + j*row + i*col`` (an
-    MLP's parameters, neuron after neuron: W is then a strided view of the parameter
-    vector, no gather), else None."""
-    blocks, width = weights.shape
-    first = int(weights[0, 0])
-    row = int(weights[1, 0] - first) if blocks > 1 else 0
-    col = int(weights[0, 1] - first) if width > 1 else 0
-    if row < 0 or col < 0:
-        return None
-    expected = first + row * np.arange(blocks)[:, None] + col * np.arange(width)[None, :]
-    return (first, row, col) if np.array_equal(weights, expected) else None
-
-
 def _weights(vector: np.ndarray, step: _Step) -> np.ndarray:
     """A DENSE step's W, (blocks, width), read from a vector in the order of the params:
     a strided view when the indices allow one (writing into it writes the vector), else a
     gathered copy."""
     assert step.dense is not None
-    if step.strides is None:
+    if step.dense.strides is None:
         return vector[step.dense.weights]
-    first, row, col = step.strides
+    first, row, col = step.dense.strides
     item = vector.strides[0]
     if vector.flags.c_contiguous:  # (np.ndarray over the buffer: cheaper than as_strided)
         return np.ndarray(
@@ -144,16 +130,28 @@ def _weights(vector: np.ndarray, step: _Step) -> np.ndarray:
     )
 
 
+def _check_upstream(step: _Step, upstream: np.ndarray) -> None:
+    """The gradient arriving at a step is finite, or an OverflowError naming it: each
+    contribution to it was finite, so their sum overflowed (a node read many times)."""
+    if np.isfinite(upstream).all():
+        return
+    row = int(np.argwhere(~np.isfinite(upstream))[0][-1])
+    what = f"'{step.group.prim.name}'" if step.group.prim is not None else "a sum"
+    raise OverflowError(
+        f"compiled backward, batch row {row}: the gradient of {what} overflows a float "
+        "(the sum of its consumers' contributions)"
+    )
+
+
 def _careful(step: _Step, k: int, upstream: np.ndarray, d: Any, contribution: Any) -> Any:
     """A contribution as the eager engine makes it: nothing where no gradient flows (so
     0 * inf is 0, not nan), and where one does, finite or a clear error naming the step."""
+    _check_upstream(step, upstream)
     contribution = np.where(upstream != 0.0, contribution, 0.0)
     if np.isfinite(contribution).all():
         return contribution
-    if not np.isfinite(upstream).all():
-        return np.where(np.isfinite(upstream), contribution, 0.0)  # raised upstream already
     prim = step.group.prim
-    assert prim is not None  # a sum's contributions are its upstream gradient
+    assert prim is not None  # a sum's contributions are its (finite) upstream gradient
     shape = contribution.shape
     idx = tuple(int(i) for i in np.argwhere(~np.isfinite(contribution))[0])
     args = [float(np.broadcast_to(a, shape)[idx]) for a in step.args]
@@ -210,7 +208,6 @@ class _Step:
     kernel: Any = None  # UFUNC, CALL: the forward on arrays
     dense: Dense | None = None  # DENSE: the product it computes
     matrix: np.ndarray | None = None  # DENSE: W, read from the parameters each forward
-    strides: tuple[int, int, int] | None = None  # DENSE: W as a view of them (see _affine)
 
 
 @dataclass
@@ -338,10 +335,9 @@ class Program:
             upstream = G[g.out].reshape(out_shape)
             dense = self._dense.get(index)
             if dense is not None:
-                strides = _affine(dense.weights)
-                step = _Step(g, [], out, upstream, (), (), StepMode.DENSE, (), (), dense=dense)
-                step.strides = strides
-                plan.steps.append(step)
+                plan.steps.append(
+                    _Step(g, [], out, upstream, (), (), StepMode.DENSE, (), (), dense=dense)
+                )
                 continue
             readers = [self._reader(V, op, g, batch) for op in g.operands]
             if g.prim is None:
@@ -704,9 +700,9 @@ class Program:
         assert dense is not None and step.matrix is not None
         up = step.upstream  # (blocks, batch)
         x = V[dense.inputs]
-        if careful and not np.isfinite(up).all():
-            return  # the error is raised where the gradient stopped being finite
-        if step.strides is not None:
+        if careful:
+            _check_upstream(step, up)
+        if dense.strides is not None:
             _weights(grads, step)[...] += up @ x.T  # a view: the product adds in place
         else:
             grads[dense.weights] += up @ x.T  # distinct parameters: no scatter-add needed
